@@ -1,0 +1,7 @@
+/* synalign.h: the one header users include.
+ * SPDX-License-Identifier: MIT */
+#ifndef SYNALIGN_H
+#define SYNALIGN_H
+#include "../sim/sa_sim.h"
+#include "../io/sa_io.h"
+#endif

@@ -1,0 +1,98 @@
+/* sa_io.h: network files (JSON), SONATA spike files (HDF5), signals.
+ * SPDX-License-Identifier: MIT */
+#ifndef SA_IO_H
+#define SA_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "../sim/sa_sim.h"
+
+/* ---- Network files -------------------------------------------------- */
+
+typedef struct sa_config sa_config;
+
+/* Parse and validate a JSON network file. On failure returns a negative
+ * SA_E* code and writes one line "FILE: JSON.PATH: what was expected" into
+ * err. Fails with: SA_ENOENT (missing file), SA_EINVAL (syntax, unknown
+ * keys, wrong types, bad values), SA_ENOMEM. */
+int sa_config_load(sa_config **out, const char *path, char *err, size_t errlen);
+void sa_config_destroy(sa_config *cfg);
+double sa_config_dt(const sa_config *cfg);          /* ms */
+double sa_config_duration(const sa_config *cfg);    /* ms */
+uint64_t sa_config_seed(const sa_config *cfg);
+const char *sa_config_text(const sa_config *cfg);   /* the file's bytes */
+const char *sa_config_path(const sa_config *cfg);
+/* Build the network; seed overrides the file's. Errors name the JSON path
+ * like sa_config_load. Fails with: SA_EINVAL, SA_ENOENT, SA_ENOMEM. */
+int sa_config_build(const sa_config *cfg, uint64_t seed, sa_net **out,
+                    char *err, size_t errlen);
+/* Names of the populations whose spikes are recorded ("record.spikes"). */
+size_t sa_config_record_count(const sa_config *cfg);
+const char *sa_config_record_name(const sa_config *cfg, size_t i);
+
+/* ---- SONATA spike writer -------------------------------------------- */
+
+typedef struct sa_writer sa_writer;
+
+typedef struct sa_provenance {
+  const char *config_text;   /* stored as root attribute "config" */
+  const char *config_path;
+  uint64_t seed;
+  double dt, tstop;          /* ms */
+} sa_provenance;
+
+/* Create path (refuses an existing file unless overwrite) with the SONATA
+ * layout for the populations flagged in record[pop], start the writer
+ * thread, switch to SWMR. Spikes are appended in batches and flushed at
+ * least every flush_ms of wall time. Fails with: SA_EEXIST, SA_EIO (HDF5 or
+ * file system; err says why), SA_ENOMEM. */
+int sa_writer_open(sa_writer **out, const char *path, const sa_net *net,
+                   const unsigned char *record, const sa_provenance *prov,
+                   int overwrite, double flush_ms, char *err, size_t errlen);
+/* An sa_spike_cb: copies the spikes into the current batch (no HDF5 call
+ * on the caller's thread). */
+void sa_writer_spikes(void *writer, int pop, const sa_tick *stamp,
+                      const uint32_t *id, size_t n);
+/* Drain, flush and close; status "complete" or "interrupted" is written to
+ * the root attribute "status". Always frees the writer. Fails with: SA_EIO. */
+int sa_writer_close(sa_writer *w, int interrupted, char *err, size_t errlen);
+
+/* ---- SONATA reader -------------------------------------------------- */
+
+typedef struct sa_spikefile_pop {
+  char name[64];
+  uint64_t n_nodes, n_spikes;
+  double t_first, t_last;   /* ms; 0 when no spikes */
+} sa_spikefile_pop;
+
+typedef struct sa_spikefile {
+  char version[32], status[32];
+  uint64_t seed;
+  double dt, tstop;
+  char *config;             /* owned */
+  int n_pops;
+  sa_spikefile_pop *pops;   /* owned */
+} sa_spikefile;
+
+/* Read what a synalign/SONATA spike file holds. Fails with: SA_ENOENT,
+ * SA_EIO (not HDF5 or not SONATA: err says which), SA_ENOMEM. */
+int sa_spikefile_info(const char *path, sa_spikefile *out, char *err,
+                      size_t errlen);
+void sa_spikefile_free(sa_spikefile *f);
+/* Read one population's spikes; *t and *id are malloc'd, caller frees.
+ * Fails with: SA_ENOENT (no such population), SA_EIO, SA_ENOMEM. */
+int sa_spikefile_read(const char *path, const char *pop, double **t,
+                      uint64_t **id, size_t *n, char *err, size_t errlen);
+
+/* ---- Signals -------------------------------------------------------- */
+
+typedef struct sa_sigwatch sa_sigwatch;
+/* Watch SIGINT and SIGTERM on a libuv loop in a background thread; when
+ * one arrives, *stop is set to 1 (the run ends at the end of the slice).
+ * Fails with: SA_EIO, SA_ENOMEM. */
+int sa_sigwatch_start(sa_sigwatch **out, volatile int *stop);
+/* The signal number caught, or 0. */
+int sa_sigwatch_signal(const sa_sigwatch *s);
+void sa_sigwatch_stop(sa_sigwatch *s);
+
+#endif

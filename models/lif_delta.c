@@ -1,0 +1,136 @@
+/* lif_delta.c: leaky integrate-and-fire neuron with delta synapses (NEST
+ * iaf_psc_delta): each input spike makes V jump by its weight (mV).
+ * SPDX-License-Identifier: MIT
+ *
+ *   tau_m dV/dt = -(V - E_L) + (tau_m/C_m) I_e,  V += w at each arrival
+ *   spike when V >= V_th: V <- V_reset, clamped for t_ref; inputs arriving
+ *   while refractory are discarded (NEST's refractory_input = false).
+ *
+ *   name     default  unit
+ *   C_m      250      pF
+ *   tau_m    10       ms
+ *   t_ref    2        ms
+ *   E_L      -70      mV
+ *   V_reset  -70      mV
+ *   V_th     -55      mV
+ *   I_e      0        pA
+ *
+ * One step h is exact: V <- P33 V + P30 I_e + sum(w), P33 = e^(-h/tau_m),
+ * P30 = tau_m/C_m (1 - P33). */
+#include "sa_model.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct params {
+  double C_m, tau_m, t_ref, E_L, V_reset, V_th, I_e;
+} params;
+
+#define P(name, unit, def) {#name, unit, def, offsetof(params, name)}
+static const sa_param_desc descs[] = {
+  P(C_m, "pF", 250.0), P(tau_m, "ms", 10.0), P(t_ref, "ms", 2.0),
+  P(E_L, "mV", -70.0), P(V_reset, "mV", -70.0), P(V_th, "mV", -55.0),
+  P(I_e, "pA", 0.0), {NULL, NULL, 0, 0}};
+#undef P
+
+static const char *const vars[] = {"V_m", NULL};
+
+typedef struct state {
+  double *V;          /* mV, relative to E_L */
+  int32_t *r;
+  double P33, P30, theta, v_reset;
+  int32_t ref_counts;
+} state;
+
+static int check(const void *vp, char *err, size_t n) {
+  const params *p = vp;
+  if (p->V_reset >= p->V_th) {
+    snprintf(err, n, "Reset potential must be smaller than threshold.");
+    return SA_EINVAL;
+  }
+  if (p->C_m <= 0) {
+    snprintf(err, n, "Capacitance must be strictly positive.");
+    return SA_EINVAL;
+  }
+  if (p->tau_m <= 0) {
+    snprintf(err, n, "Membrane time constant must be strictly positive.");
+    return SA_EINVAL;
+  }
+  if (p->t_ref < 0) {
+    snprintf(err, n, "Refractory time must not be negative.");
+    return SA_EINVAL;
+  }
+  return 0;
+}
+
+static int init(sa_pop *p) {
+  state *s = calloc(1, sizeof *s);
+  if (!s) return SA_ENOMEM;
+  p->state = s;
+  s->V = calloc(p->n, sizeof *s->V);
+  s->r = calloc(p->n, sizeof *s->r);
+  return s->V && s->r ? 0 : SA_ENOMEM;
+}
+
+static void fini(sa_pop *p) {
+  state *s = p->state;
+  if (!s) return;
+  free(s->V);
+  free(s->r);
+  free(s);
+  p->state = NULL;
+}
+
+static int set_init(sa_pop *p, const char *var, uint32_t i, double v) {
+  state *s = p->state;
+  if (strcmp(var, "V_m") != 0) return SA_ENOENT;
+  s->V[i] = v - ((const params *)p->params)->E_L;
+  return 0;
+}
+
+static int get_state(const sa_pop *p, const char *var, uint32_t i,
+                     double *v) {
+  const state *s = p->state;
+  if (strcmp(var, "V_m") != 0) return SA_ENOENT;
+  *v = s->V[i] + ((const params *)p->params)->E_L;
+  return 0;
+}
+
+static int prepare(sa_pop *p, double h) {
+  state *s = p->state;
+  const params *pp = p->params;
+  s->P33 = exp(-h / pp->tau_m);
+  s->P30 = pp->tau_m / pp->C_m * -expm1(-h / pp->tau_m);
+  s->theta = pp->V_th - pp->E_L;
+  s->v_reset = pp->V_reset - pp->E_L;
+  s->ref_counts = (int32_t)llround(pp->t_ref / h);
+  return 0;
+}
+
+static int update(sa_pop *p, sa_tick k, const double *in_ex,
+                  const double *in_in) {
+  state *s = p->state;
+  const params *pp = p->params;
+  const double P33 = s->P33, drive = s->P30 * pp->I_e, theta = s->theta;
+  double *V = s->V;
+  int32_t *r = s->r;
+  for (uint32_t i = 0; i < p->n; i++) {
+    if (r[i] == 0) {
+      V[i] = P33 * V[i] + drive + in_ex[i] + in_in[i];
+    } else {
+      r[i]--;
+    }
+    if (V[i] >= theta) {
+      r[i] = s->ref_counts;
+      V[i] = s->v_reset;
+      int rc = sa__emit(p, k + 1, i);
+      if (rc) return rc;
+    }
+  }
+  return 0;
+}
+
+const sa_model_vt sa_model_lif_delta = {
+  "lif_delta", 1, SA_MODEL_NEURON, sizeof(params), descs, vars,
+  check, init, fini, set_init, get_state, prepare, update};

@@ -1,0 +1,18 @@
+/* registry.c: the models compiled in. Adding a model = one file, one line
+ * here, one line in models/meson.build.
+ * SPDX-License-Identifier: MIT */
+#include "sa_model.h"
+#include <string.h>
+
+extern const sa_model_vt sa_model_lif_delta, sa_model_lif_exp,
+    sa_model_poisson, sa_model_spike_source;
+
+static const sa_model_vt *const models[] = {
+  &sa_model_lif_delta, &sa_model_lif_exp, &sa_model_poisson,
+  &sa_model_spike_source, NULL};
+
+const sa_model_vt *sa__model_find(const char *name) {
+  for (int i = 0; models[i]; i++)
+    if (!strcmp(models[i]->name, name)) return models[i];
+  return NULL;
+}

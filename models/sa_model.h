@@ -1,0 +1,84 @@
+/* sa_model.h: the neuron/source model interface (a small vtable per model).
+ * SPDX-License-Identifier: MIT
+ *
+ * A model is one file exporting one `const sa_model_vt`; models/registry.c
+ * lists them. The core calls, in order: init (allocate state for n nodes,
+ * set state to the resting values), set_init (per-node initial values drawn
+ * by the core), prepare (derive propagators from params and dt; called
+ * before every run segment), then update once per tick. */
+#ifndef SA_MODEL_H
+#define SA_MODEL_H
+#include <stddef.h>
+#include <stdint.h>
+#include "sa_sim.h"
+
+typedef struct sa_pop sa_pop;
+
+typedef struct sa_param_desc {
+  const char *name;
+  const char *unit;
+  double def;          /* NEST's default */
+  size_t offset;       /* of a double in the model's params struct */
+} sa_param_desc;
+
+enum { SA_MODEL_NEURON = 1, SA_MODEL_SOURCE = 2 };
+
+/* Spikes emitted during an update go here (amortised growth, no per-event
+ * allocation once the slice buffer has grown). */
+int sa__emit(sa_pop *p, sa_tick stamp, uint32_t id);
+
+typedef struct sa_model_vt {
+  const char *name;
+  int abi;                      /* 1 */
+  int kind;                     /* SA_MODEL_NEURON or SA_MODEL_SOURCE */
+  size_t params_size;
+  const sa_param_desc *params;  /* {NULL}-terminated */
+  const char *const *state_vars;/* NULL-terminated, absolute units */
+  /* Pure check of a params struct: full NEST sentence into err on
+   * failure. */
+  int (*check)(const void *params, char *err, size_t errlen);
+  int (*init)(sa_pop *p);
+  void (*fini)(sa_pop *p);
+  int (*set_init)(sa_pop *p, const char *var, uint32_t i, double v);
+  int (*get_state)(const sa_pop *p, const char *var, uint32_t i, double *v);
+  int (*prepare)(sa_pop *p, double dt);
+  /* Advance every node from tick k to k+1. in_ex/in_in are the inputs
+   * arriving at k+1 (pA or mV per node; NULL for sources); the model must
+   * not keep them. Spikes are emitted with stamp k+1. Returns 0 or an
+   * SA_E* code (only allocation can fail). */
+  int (*update)(sa_pop *p, sa_tick k, const double *in_ex,
+                const double *in_in);
+} sa_model_vt;
+
+const sa_model_vt *sa__model_find(const char *name);
+
+/* What models may see of a population. */
+struct sa_pop {
+  char *name;
+  const sa_model_vt *vt;
+  int index;
+  uint32_t n;
+  void *params;          /* vt->params_size bytes */
+  void *state;           /* the model's own SoA block */
+  sa_net *net;
+  /* Spikes of the current slice. */
+  sa_tick *sp_stamp;
+  uint32_t *sp_id;
+  size_t sp_n, sp_cap;
+  uint64_t nspikes;
+  /* Input ring buffers: nslots rows of n doubles, row = tick % nslots. */
+  double *ring_ex, *ring_in;
+  int nslots;
+  /* spike_source: all (stamp, id) sorted by stamp then id. */
+  sa_tick *src_stamp;
+  uint32_t *src_id;
+  size_t src_n, src_cap, src_next;
+  int src_sorted;
+  /* Initial values (only V_m so far), drawn at first prepare. */
+  int has_init;
+  sa_dist init_V;
+  int initialised;
+};
+
+uint64_t sa__net_seed(const sa_net *net);
+#endif

@@ -1,0 +1,164 @@
+/* sa_sim.h: the simulation core's public interface (networks, runs, errors).
+ * SPDX-License-Identifier: MIT */
+#ifndef SA_SIM_H
+#define SA_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SA_VERSION "0.1.0"
+
+/* Error codes: 0 is success, every failure is a negative SA_E* constant.
+ * One table yields the enum, sa_err_name() and sa_strerror(). */
+#define SA_ERRNO_MAP(XX)                                   \
+  XX(EINVAL, -1, "invalid argument")                        \
+  XX(ENOMEM, -2, "out of memory")                           \
+  XX(EIO, -3, "input/output error")                         \
+  XX(ENOENT, -4, "no such file or object")                  \
+  XX(EEXIST, -5, "already exists")                          \
+  XX(ENOTSUP, -6, "not supported")                          \
+  XX(EINTR, -7, "interrupted")                              \
+  XX(ERANGE, -8, "value out of range")                      \
+  XX(EBUSY, -9, "resource busy")
+
+enum {
+#define XX(name, code, msg) SA_##name = code,
+  SA_ERRNO_MAP(XX)
+#undef XX
+};
+
+const char *sa_strerror(int err);
+const char *sa_err_name(int err);
+
+/* Time is an integer count of ticks of length dt (ms). A spike emitted
+ * during the update step k -> k+1 carries the stamp k+1 (NEST's convention:
+ * a neuron crossing threshold between 4.7 and 4.8 ms spikes "at 4.8"). */
+typedef int64_t sa_tick;
+
+typedef struct sa_net sa_net;
+
+/* Distributions of a per-element value (weights, delays, initial V_m). */
+enum { SA_DIST_CONST = 0, SA_DIST_UNIFORM, SA_DIST_NORMAL };
+typedef struct sa_dist {
+  int kind;
+  double a;      /* const: value; uniform: low; normal: mean */
+  double b;      /* uniform: high; normal: standard deviation */
+} sa_dist;
+
+enum {
+  SA_CONN_ALL_TO_ALL = 0,
+  SA_CONN_ONE_TO_ONE,
+  SA_CONN_FIXED_PROBABILITY,
+  SA_CONN_FIXED_INDEGREE,
+  SA_CONN_FIXED_OUTDEGREE,
+  SA_CONN_LIST
+};
+
+typedef struct sa_connector {
+  int type;
+  double p;               /* fixed_probability */
+  uint32_t k;             /* fixed_indegree / fixed_outdegree */
+  int allow_autapses;     /* NEST default: 1 */
+  int allow_multapses;    /* NEST default: 1 */
+  /* list: n explicit synapses; weight/delay arrays may be NULL, then the
+   * projection's weight/delay distributions apply. Borrowed. */
+  size_t n;
+  const uint32_t *source, *target;
+  const double *weight;   /* pA (lif_exp) or mV (lif_delta) */
+  const double *delay;    /* ms */
+} sa_connector;
+
+/* Receptor: AUTO routes by the sign of each weight (NEST); EXCITATORY and
+ * INHIBITORY require weights >= 0 and <= 0 respectively (distributions are
+ * clipped at 0, constants of the wrong sign are refused). */
+enum { SA_RECEPTOR_AUTO = 0, SA_RECEPTOR_EXCITATORY, SA_RECEPTOR_INHIBITORY };
+
+/* Create an empty network with resolution dt (ms) and RNG seed.
+ * Fails with: SA_EINVAL (dt <= 0 or not finite), SA_ENOMEM. */
+int sa_net_create(sa_net **out, double dt, uint64_t seed);
+/* Frees everything the network owns; NULL is a no-op. */
+void sa_net_destroy(sa_net *net);
+/* The last error's full sentence (empty when none). The buffer belongs to
+ * the network. */
+const char *sa_net_errmsg(const sa_net *net);
+
+/* Threads: only 1 is implemented. Fails with: SA_ENOTSUP for n > 1,
+ * SA_EINVAL for n < 1. */
+int sa_net_set_threads(sa_net *net, int n);
+
+/* Add a population of n nodes of a registered model ("lif_delta",
+ * "lif_exp", "poisson", "spike_source"). Parameters start at the model's
+ * (NEST) defaults. *out_index receives the population's index (may be NULL).
+ * Fails with: SA_ENOENT (unknown model), SA_EINVAL (n == 0, empty or
+ * duplicate name), SA_ERANGE (n too large), SA_ENOMEM. */
+int sa_net_add_population(sa_net *net, const char *name, const char *model,
+                          uint32_t n, int *out_index);
+/* Set a parameter by its NEST name; checked for consistency (full NEST
+ * sentences) in sa_net_prepare. Fails with: SA_ENOENT (unknown parameter
+ * of that model), SA_EINVAL (bad population index or non-finite value). */
+int sa_pop_set_param(sa_net *net, int pop, const char *name, double value);
+/* Initial value of a state variable ("V_m") drawn per node.
+ * Fails with: SA_ENOENT (no such state variable), SA_EINVAL. */
+int sa_pop_set_init(sa_net *net, int pop, const char *var, const sa_dist *d);
+/* spike_source only: the spike times (ms, ascending) of one node; times are
+ * rounded to the grid. Fails with: SA_EINVAL (not a spike_source, node out of
+ * range, times not ascending or not > 0), SA_ENOMEM. */
+int sa_pop_set_spike_times(sa_net *net, int pop, uint32_t node,
+                           const double *t, size_t n);
+
+/* Connect src -> tgt. weight in pA (lif_exp) or mV (lif_delta); delay in
+ * ms, rounded to ticks, must be >= one tick. Synapses are drawn now, from
+ * RNG streams keyed by (seed, projection index, target node).
+ * Fails with: SA_EINVAL (bad indices, p outside [0,1], k too large for the
+ * flags, one_to_one with unequal sizes, delay below one tick, weight of the
+ * wrong sign for the receptor, list entries out of range), SA_ENOMEM. */
+int sa_net_add_projection(sa_net *net, const char *name, int src, int tgt,
+                          const sa_connector *conn, const sa_dist *weight,
+                          const sa_dist *delay, int receptor, int *out_index);
+
+/* Validate parameters, compute propagators, allocate state and ring
+ * buffers. Called by sa_net_run if needed. Fails with: SA_EINVAL (a
+ * parameter check failed: the message names population and parameter),
+ * SA_ENOMEM. */
+int sa_net_prepare(sa_net *net);
+
+/* Subscribers see, at the end of each min-delay slice, the spikes of the
+ * slice per population: stamps ascending, ids ascending within a stamp. */
+typedef void (*sa_spike_cb)(void *ud, int pop, const sa_tick *stamp,
+                            const uint32_t *id, size_t n);
+/* Fails with: SA_ENOMEM. */
+int sa_net_subscribe(sa_net *net, sa_spike_cb cb, void *ud);
+
+/* Advance by nsteps ticks, one min-delay slice at a time. If *stop becomes
+ * non-zero, the run ends at the end of the current slice and returns
+ * SA_EINTR. Fails with: those of sa_net_prepare, SA_EINTR. */
+int sa_net_run(sa_net *net, sa_tick nsteps, const volatile int *stop);
+
+/* Introspection. */
+double sa_net_dt(const sa_net *net);
+uint64_t sa_net_seed(const sa_net *net);
+sa_tick sa_net_now(const sa_net *net);
+sa_tick sa_net_min_delay(const sa_net *net);   /* ticks, after prepare */
+int sa_net_pop_count(const sa_net *net);
+int sa_net_pop_find(const sa_net *net, const char *name);  /* -1 if none */
+const char *sa_net_pop_name(const sa_net *net, int pop);
+const char *sa_net_pop_model(const sa_net *net, int pop);
+uint32_t sa_net_pop_size(const sa_net *net, int pop);
+uint64_t sa_net_pop_spikes(const sa_net *net, int pop); /* so far */
+int sa_net_proj_count(const sa_net *net);
+int sa_net_proj_find(const sa_net *net, const char *name);
+const char *sa_net_proj_name(const sa_net *net, int proj);
+uint64_t sa_net_proj_size(const sa_net *net, int proj);
+/* Copy out synapses in CSR order (by source, then insertion). Any output
+ * pointer may be NULL. Delays in ticks. */
+void sa_net_proj_get(const sa_net *net, int proj, uint32_t *source,
+                     uint32_t *target, float *weight, uint16_t *delay);
+/* A state variable of one node ("V_m" in mV, "I_syn_ex" in pA ...), after
+ * prepare. Fails with: SA_ENOENT, SA_EINVAL. */
+int sa_pop_get_state(const sa_net *net, int pop, const char *var,
+                     uint32_t node, double *value);
+/* Parameter value (after defaults and sets). Fails with: SA_ENOENT. */
+int sa_pop_get_param(const sa_net *net, int pop, const char *name,
+                     double *value);
+
+#endif
