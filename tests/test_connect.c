@@ -1,0 +1,297 @@
+/* test_connect.c: connectors, weights, delays and their determinism.
+ * SPDX-License-Identifier: MIT */
+#include "sa_sim.h"
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct syn {
+  uint64_t n;
+  uint32_t *s, *t;
+  float *w;
+  uint16_t *d;
+} syn;
+
+static syn get(sa_net *net, int pj) {
+  syn x;
+  x.n = sa_net_proj_size(net, pj);
+  x.s = malloc((x.n + 1) * sizeof *x.s);
+  x.t = malloc((x.n + 1) * sizeof *x.t);
+  x.w = malloc((x.n + 1) * sizeof *x.w);
+  x.d = malloc((x.n + 1) * sizeof *x.d);
+  sa_net_proj_get(net, pj, x.s, x.t, x.w, x.d);
+  return x;
+}
+
+static void syn_free(syn *x) {
+  free(x->s), free(x->t), free(x->w), free(x->d);
+}
+
+/* Two populations a (na nodes) and b (nb nodes) of lif_exp. */
+static sa_net *pair(uint64_t seed, uint32_t na, uint32_t nb) {
+  sa_net *net;
+  ck_assert_int_eq(sa_net_create(&net, 0.1, seed), 0);
+  ck_assert_int_eq(sa_net_add_population(net, "a", "lif_exp", na, NULL), 0);
+  ck_assert_int_eq(sa_net_add_population(net, "b", "lif_exp", nb, NULL), 0);
+  return net;
+}
+
+static const sa_dist W1 = {SA_DIST_CONST, 1.0, 0}, D1 = {SA_DIST_CONST, 1.0, 0};
+
+START_TEST(fixed_indegree_exact) {
+  for (int multi = 0; multi < 2; multi++)
+    for (int autap = 0; autap < 2; autap++) {
+      sa_net *net = pair(5, 200, 150);
+      sa_connector c = {.type = SA_CONN_FIXED_INDEGREE, .k = 37,
+                        .allow_autapses = autap, .allow_multapses = multi};
+      int pj;
+      /* a -> a exercises autapse exclusion, a -> b the plain case. */
+      ck_assert_int_eq(sa_net_add_projection(net, "aa", 0, 0, &c, &W1, &D1,
+                                             0, &pj), 0);
+      ck_assert_int_eq(sa_net_add_projection(net, "ab", 0, 1, &c, &W1, &D1,
+                                             0, NULL), 0);
+      syn x = get(net, pj);
+      ck_assert_uint_eq(x.n, 200 * 37);
+      int indeg[200] = {0};
+      static unsigned char seen[200][200];
+      memset(seen, 0, sizeof seen);
+      int dup = 0;
+      for (uint64_t q = 0; q < x.n; q++) {
+        indeg[x.t[q]]++;
+        if (!autap) ck_assert_uint_ne(x.s[q], x.t[q]);
+        dup += seen[x.s[q]][x.t[q]]++ > 0;
+      }
+      for (int j = 0; j < 200; j++) ck_assert_int_eq(indeg[j], 37);
+      if (!multi) ck_assert_int_eq(dup, 0);
+      ck_assert_uint_eq(sa_net_proj_size(net, 1), 150 * 37);
+      syn_free(&x);
+      sa_net_destroy(net);
+    }
+  /* k larger than the candidates without multapses is refused. */
+  sa_net *net = pair(5, 10, 10);
+  sa_connector c = {.type = SA_CONN_FIXED_INDEGREE, .k = 10,
+                    .allow_autapses = 0, .allow_multapses = 0};
+  ck_assert_int_eq(sa_net_add_projection(net, "aa", 0, 0, &c, &W1, &D1, 0,
+                                         NULL), SA_EINVAL);
+  ck_assert_ptr_nonnull(strstr(sa_net_errmsg(net), "k = 10"));
+  c.allow_autapses = 1;
+  ck_assert_int_eq(sa_net_add_projection(net, "aa", 0, 0, &c, &W1, &D1, 0,
+                                         NULL), 0);
+  ck_assert_uint_eq(sa_net_proj_size(net, 0), 100);
+  sa_net_destroy(net);
+}
+END_TEST
+
+START_TEST(fixed_outdegree_exact) {
+  sa_net *net = pair(9, 120, 300);
+  sa_connector c = {.type = SA_CONN_FIXED_OUTDEGREE, .k = 25,
+                    .allow_autapses = 1, .allow_multapses = 0};
+  ck_assert_int_eq(sa_net_add_projection(net, "ab", 0, 1, &c, &W1, &D1, 0,
+                                         NULL), 0);
+  syn x = get(net, 0);
+  ck_assert_uint_eq(x.n, 120 * 25);
+  int out[120] = {0};
+  for (uint64_t q = 0; q < x.n; q++) {
+    out[x.s[q]]++;
+    ck_assert_uint_lt(x.t[q], 300);
+  }
+  for (int i = 0; i < 120; i++) ck_assert_int_eq(out[i], 25);
+  syn_free(&x);
+  sa_net_destroy(net);
+}
+END_TEST
+
+START_TEST(fixed_probability_count) {
+  /* n*m*p expected, binomial sd sqrt(n m p (1-p)); within 4 sd. */
+  const double ps[] = {0.02, 0.1, 0.5};
+  for (int i = 0; i < 3; i++) {
+    sa_net *net = pair(11 + i, 1000, 800);
+    sa_connector c = {.type = SA_CONN_FIXED_PROBABILITY, .p = ps[i],
+                      .allow_autapses = 1, .allow_multapses = 1};
+    ck_assert_int_eq(sa_net_add_projection(net, "ab", 0, 1, &c, &W1, &D1, 0,
+                                           NULL), 0);
+    double mean = 1000.0 * 800 * ps[i];
+    double sd = sqrt(mean * (1 - ps[i]));
+    double n = (double)sa_net_proj_size(net, 0);
+    ck_assert_msg(fabs(n - mean) < 4 * sd, "p=%g: %g synapses, want %g+-%g",
+                  ps[i], n, mean, 4 * sd);
+    sa_net_destroy(net);
+  }
+  sa_net *net = pair(1, 50, 50);
+  sa_connector c = {.type = SA_CONN_FIXED_PROBABILITY, .p = 1.0,
+                    .allow_autapses = 0};
+  ck_assert_int_eq(sa_net_add_projection(net, "aa", 0, 0, &c, &W1, &D1, 0,
+                                         NULL), 0);
+  ck_assert_uint_eq(sa_net_proj_size(net, 0), 50 * 49);
+  c.p = 1.5;
+  ck_assert_int_eq(sa_net_add_projection(net, "x", 0, 1, &c, &W1, &D1, 0,
+                                         NULL), SA_EINVAL);
+  c.p = 0.0;
+  ck_assert_int_eq(sa_net_add_projection(net, "z", 0, 1, &c, &W1, &D1, 0,
+                                         NULL), 0);
+  ck_assert_uint_eq(sa_net_proj_size(net, 1), 0);
+  sa_net_destroy(net);
+}
+END_TEST
+
+START_TEST(one_to_one_and_all_to_all) {
+  sa_net *net = pair(1, 30, 30);
+  int extra;
+  sa_net_add_population(net, "c", "lif_delta", 31, &extra);
+  sa_connector o = {.type = SA_CONN_ONE_TO_ONE};
+  ck_assert_int_eq(sa_net_add_projection(net, "ab", 0, 1, &o, &W1, &D1, 0,
+                                         NULL), 0);
+  syn x = get(net, 0);
+  ck_assert_uint_eq(x.n, 30);
+  for (uint64_t q = 0; q < 30; q++) {
+    ck_assert_uint_eq(x.s[q], q);
+    ck_assert_uint_eq(x.t[q], q);
+  }
+  syn_free(&x);
+  ck_assert_int_eq(sa_net_add_projection(net, "ac", 0, extra, &o, &W1, &D1,
+                                         0, NULL), SA_EINVAL);
+  ck_assert_ptr_nonnull(strstr(sa_net_errmsg(net), "one_to_one"));
+  sa_connector a = {.type = SA_CONN_ALL_TO_ALL, .allow_autapses = 1};
+  ck_assert_int_eq(sa_net_add_projection(net, "ac", 0, extra, &a, &W1, &D1,
+                                         0, NULL), 0);
+  ck_assert_uint_eq(sa_net_proj_size(net, 1), 30 * 31);
+  a.allow_autapses = 0;
+  ck_assert_int_eq(sa_net_add_projection(net, "aa", 0, 0, &a, &W1, &D1, 0,
+                                         NULL), 0);
+  ck_assert_uint_eq(sa_net_proj_size(net, 2), 30 * 29);
+  sa_net_destroy(net);
+}
+END_TEST
+
+START_TEST(list_connector) {
+  sa_net *net = pair(1, 4, 3);
+  uint32_t s[] = {0, 3, 1, 0}, t[] = {2, 0, 1, 0};
+  double w[] = {5.0, -7.5, 2.0, 1.0}, d[] = {0.1, 2.3, 1.0, 0.5};
+  sa_connector c = {.type = SA_CONN_LIST, .n = 4, .source = s, .target = t,
+                    .weight = w, .delay = d};
+  ck_assert_int_eq(sa_net_add_projection(net, "ab", 0, 1, &c, &W1, &D1, 0,
+                                         NULL), 0);
+  syn x = get(net, 0);
+  ck_assert_uint_eq(x.n, 4);
+  /* CSR by source: (0->2), (0->0), (1->1), (3->0). */
+  uint32_t es[] = {0, 0, 1, 3}, et[] = {2, 0, 1, 0};
+  float ew[] = {5.0f, 1.0f, 2.0f, -7.5f};
+  uint16_t ed[] = {1, 5, 10, 23};
+  for (int q = 0; q < 4; q++) {
+    ck_assert_uint_eq(x.s[q], es[q]);
+    ck_assert_uint_eq(x.t[q], et[q]);
+    ck_assert_float_eq(x.w[q], ew[q]);
+    ck_assert_uint_eq(x.d[q], ed[q]);
+  }
+  syn_free(&x);
+  t[1] = 3;
+  ck_assert_int_eq(sa_net_add_projection(net, "bad", 0, 1, &c, &W1, &D1, 0,
+                                         NULL), SA_EINVAL);
+  t[1] = 0;
+  d[0] = 0.04;
+  ck_assert_int_eq(sa_net_add_projection(net, "bad", 0, 1, &c, &W1, &D1, 0,
+                                         NULL), SA_EINVAL);
+  d[0] = 0.1;
+  ck_assert_int_eq(sa_net_add_projection(net, "bad", 0, 1, &c, &W1, &D1,
+                                         SA_RECEPTOR_EXCITATORY, NULL),
+                   SA_EINVAL);
+  sa_net_destroy(net);
+}
+END_TEST
+
+START_TEST(weights_delays_and_signs) {
+  sa_net *net = pair(3, 300, 300);
+  sa_connector c = {.type = SA_CONN_FIXED_INDEGREE, .k = 50,
+                    .allow_autapses = 1, .allow_multapses = 1};
+  sa_dist wn = {SA_DIST_NORMAL, 1.0, 2.0}, du = {SA_DIST_UNIFORM, 0.1, 5.0};
+  ck_assert_int_eq(sa_net_add_projection(net, "ex", 0, 1, &c, &wn, &du,
+                                         SA_RECEPTOR_EXCITATORY, NULL), 0);
+  ck_assert_int_eq(sa_net_add_projection(net, "in", 0, 1, &c, &wn, &du,
+                                         SA_RECEPTOR_INHIBITORY, NULL), 0);
+  sa_dist wu = {SA_DIST_UNIFORM, 10.0, 20.0};
+  ck_assert_int_eq(sa_net_add_projection(net, "u", 0, 1, &c, &wu, &D1, 0,
+                                         NULL), 0);
+  syn e = get(net, 0), i = get(net, 1), u = get(net, 2);
+  int zeros = 0;
+  uint16_t dmin = 999, dmax = 0;
+  for (uint64_t q = 0; q < e.n; q++) {
+    ck_assert(e.w[q] >= 0);
+    ck_assert(i.w[q] <= 0);
+    zeros += e.w[q] == 0;
+    if (e.d[q] < dmin) dmin = e.d[q];
+    if (e.d[q] > dmax) dmax = e.d[q];
+  }
+  /* N(1, 2) is negative with probability 0.3085: those are clipped to 0. */
+  ck_assert(fabs(zeros / (double)e.n - 0.3085) < 0.02);
+  ck_assert_uint_eq(dmin, 1);
+  ck_assert_uint_eq(dmax, 50);
+  double sum = 0;
+  for (uint64_t q = 0; q < u.n; q++) {
+    ck_assert(u.w[q] >= 10.0f && u.w[q] <= 20.0f);
+    ck_assert_uint_eq(u.d[q], 10);
+    sum += u.w[q];
+  }
+  /* Mean 15, sd of the mean 2.887 / sqrt(15000) = 0.0236. */
+  ck_assert(fabs(sum / u.n - 15.0) < 4 * 0.0236);
+  syn_free(&e), syn_free(&i), syn_free(&u);
+  sa_dist neg = {SA_DIST_CONST, -1.0, 0};
+  ck_assert_int_eq(sa_net_add_projection(net, "bad", 0, 1, &c, &neg, &D1,
+                                         SA_RECEPTOR_EXCITATORY, NULL),
+                   SA_EINVAL);
+  sa_dist tiny = {SA_DIST_CONST, 0.05, 0};
+  ck_assert_int_eq(sa_net_add_projection(net, "bad", 0, 1, &c, &W1, &tiny,
+                                         0, NULL), SA_EINVAL);
+  ck_assert_ptr_nonnull(strstr(sa_net_errmsg(net), "below one tick"));
+  int src;
+  sa_net_add_population(net, "p", "poisson", 10, &src);
+  ck_assert_int_eq(sa_net_add_projection(net, "bad", 0, src, &c, &W1, &D1,
+                                         0, NULL), SA_EINVAL);
+  ck_assert_ptr_nonnull(strstr(sa_net_errmsg(net), "cannot receive"));
+  sa_net_destroy(net);
+}
+END_TEST
+
+START_TEST(seed_determinism) {
+  syn x[3];
+  sa_net *nets[3];
+  const uint64_t seeds[] = {42, 42, 43};
+  for (int v = 0; v < 3; v++) {
+    nets[v] = pair(seeds[v], 500, 400);
+    sa_connector c = {.type = SA_CONN_FIXED_PROBABILITY, .p = 0.05,
+                      .allow_autapses = 1};
+    sa_dist w = {SA_DIST_NORMAL, 5, 1}, d = {SA_DIST_UNIFORM, 0.1, 3};
+    ck_assert_int_eq(sa_net_add_projection(nets[v], "ab", 0, 1, &c, &w, &d,
+                                           0, NULL), 0);
+    x[v] = get(nets[v], 0);
+  }
+  ck_assert_uint_eq(x[0].n, x[1].n);
+  ck_assert_mem_eq(x[0].t, x[1].t, x[0].n * sizeof *x[0].t);
+  ck_assert_mem_eq(x[0].w, x[1].w, x[0].n * sizeof *x[0].w);
+  ck_assert_mem_eq(x[0].d, x[1].d, x[0].n * sizeof *x[0].d);
+  ck_assert(x[0].n != x[2].n ||
+            memcmp(x[0].t, x[2].t, x[0].n * sizeof *x[0].t) != 0);
+  for (int v = 0; v < 3; v++) {
+    syn_free(&x[v]);
+    sa_net_destroy(nets[v]);
+  }
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("connect");
+  TCase *tc = tcase_create("connectors");
+  tcase_add_test(tc, fixed_indegree_exact);
+  tcase_add_test(tc, fixed_outdegree_exact);
+  tcase_add_test(tc, fixed_probability_count);
+  tcase_add_test(tc, one_to_one_and_all_to_all);
+  tcase_add_test(tc, list_connector);
+  tcase_add_test(tc, weights_delays_and_signs);
+  tcase_add_test(tc, seed_determinism);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
