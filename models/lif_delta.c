@@ -38,9 +38,9 @@ static const char *const vars[] = {"V_m", NULL};
 
 typedef struct state {
   double *V;          /* mV, relative to E_L */
-  int32_t *r;
+  int64_t *r;
   double P33, P30, theta, v_reset;
-  int32_t ref_counts;
+  int64_t ref_counts;
 } state;
 
 static int check(const void *vp, char *err, size_t n) {
@@ -104,24 +104,35 @@ static int prepare(sa_pop *p, double h) {
   s->P30 = pp->tau_m / pp->C_m * -expm1(-h / pp->tau_m);
   s->theta = pp->V_th - pp->E_L;
   s->v_reset = pp->V_reset - pp->E_L;
-  s->ref_counts = (int32_t)llround(pp->t_ref / h);
+  s->ref_counts = llround(pp->t_ref / h);
   return 0;
 }
 
-static int update(sa_pop *p, sa_tick k, const double *in_ex,
-                  const double *in_in) {
+/* Branch-free first pass (vectorised), threshold in a second pass; see
+ * lif_exp.c. */
+SA_VECTOR_CLONES
+static int update(sa_pop *p, sa_tick k, double *restrict in_ex,
+                  double *restrict in_in) {
   state *s = p->state;
   const params *pp = p->params;
   const double P33 = s->P33, drive = s->P30 * pp->I_e, theta = s->theta;
-  double *V = s->V;
-  int32_t *r = s->r;
-  for (uint32_t i = 0; i < p->n; i++) {
-    if (r[i] == 0) {
-      V[i] = P33 * V[i] + drive + in_ex[i] + in_in[i];
-    } else {
-      r[i]--;
-    }
+  double *restrict V = s->V;
+  int64_t *restrict r = s->r;
+  const uint32_t n = p->n;
+  int64_t crossed = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    int64_t ri = r[i];
+    double v = P33 * V[i] + drive + in_ex[i] + in_in[i];
+    v = ri == 0 ? v : V[i];
+    r[i] = ri == 0 ? 0 : ri - 1;
+    V[i] = v;
+    in_ex[i] = 0;
+    in_in[i] = 0;
+    crossed += v >= theta;
+  }
+  for (uint32_t i = 0; crossed && i < n; i++) {
     if (V[i] >= theta) {
+      crossed--;
       r[i] = s->ref_counts;
       V[i] = s->v_reset;
       int rc = sa__emit(p, k + 1, i);

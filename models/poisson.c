@@ -96,8 +96,7 @@ static int prepare(sa_pop *p, double h) {
   return 0;
 }
 
-static int update(sa_pop *p, sa_tick k, const double *in_ex,
-                  const double *in_in) {
+static int update(sa_pop *p, sa_tick k, double *in_ex, double *in_in) {
   (void)in_ex, (void)in_in;
   state *s = p->state;
   for (uint32_t i = 0; i < p->n; i++) {

@@ -42,15 +42,27 @@ typedef struct sa_model_vt {
   int (*set_init)(sa_pop *p, const char *var, uint32_t i, double v);
   int (*get_state)(const sa_pop *p, const char *var, uint32_t i, double *v);
   int (*prepare)(sa_pop *p, double dt);
-  /* Advance every node from tick k to k+1. in_ex/in_in are the inputs
-   * arriving at k+1 (pA or mV per node; NULL for sources); the model must
-   * not keep them. Spikes are emitted with stamp k+1. Returns 0 or an
-   * SA_E* code (only allocation can fail). */
-  int (*update)(sa_pop *p, sa_tick k, const double *in_ex,
-                const double *in_in);
+  /* Advance every node from tick k to k+1. in_ex/in_in are the ring rows
+   * of inputs arriving at k+1 (pA or mV per node; NULL for sources): the
+   * model consumes them, leaving zeros behind, so the row is clean for its
+   * next use without a separate pass. Spikes are emitted with stamp k+1.
+   * Returns 0 or an SA_E* code (only allocation can fail). */
+  int (*update)(sa_pop *p, sa_tick k, double *in_ex, double *in_in);
 } sa_model_vt;
 
 const sa_model_vt *sa__model_find(const char *name);
+
+/* Hot loops are compiled for several instruction sets and the best one is
+ * picked at load time (GCC function multi-versioning), so one portable
+ * binary still uses AVX2/AVX-512 where the processor has them. Results do
+ * not depend on the clone: ISO C mode turns off FMA contraction. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    defined(__linux__)
+#define SA_VECTOR_CLONES \
+  __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define SA_VECTOR_CLONES
+#endif
 
 /* What models may see of a population. */
 struct sa_pop {

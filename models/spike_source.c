@@ -44,8 +44,7 @@ static int prepare(sa_pop *p, double h) {
   return 0;
 }
 
-static int update(sa_pop *p, sa_tick k, const double *in_ex,
-                  const double *in_in) {
+static int update(sa_pop *p, sa_tick k, double *in_ex, double *in_in) {
   (void)in_ex, (void)in_in;
   while (p->src_next < p->src_n && p->src_stamp[p->src_next] == k + 1) {
     int rc = sa__emit(p, k + 1, p->src_id[p->src_next]);

@@ -769,8 +769,6 @@ int sa_net_run(sa_net *net, sa_tick nsteps, const volatile int *stop) {
           size_t off = (size_t)((k + 1) % p->nslots) * p->n;
           double *rex = p->ring_ex + off, *rin = p->ring_in + off;
           rc = p->vt->update(p, k, rex, rin);
-          memset(rex, 0, p->n * sizeof *rex);
-          memset(rin, 0, p->n * sizeof *rin);
         } else {
           rc = p->vt->update(p, k, NULL, NULL);
         }
