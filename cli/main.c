@@ -273,13 +273,24 @@ static int cmd_info(int argc, char **argv) {
   printf("seed       %" PRIu64 "\n", f.seed);
   printf("dt         %g ms\n", f.dt);
   printf("duration   %g ms\n", f.tstop);
+  /* A run that did not complete covers only up to its last spike: rates
+   * over the planned duration would be wrong. */
+  double span = f.tstop;
+  int complete = !strcmp(f.status, "complete") || !f.status[0];
+  if (!complete) {
+    span = 0;
+    for (int i = 0; i < f.n_pops; i++)
+      if (f.pops[i].t_last > span) span = f.pops[i].t_last;
+    printf("note       the run did not complete: rates are over the first "
+           "%.1f ms (the last spike)\n", span);
+  }
   printf("\n%-16s %10s %12s %10s %12s %12s\n", "population", "nodes",
          "spikes", "rate (Hz)", "first (ms)", "last (ms)");
   for (int i = 0; i < f.n_pops; i++) {
     const sa_spikefile_pop *p = &f.pops[i];
-    double rate = f.tstop > 0 && p->n_nodes
+    double rate = span > 0 && p->n_nodes
                       ? (double)p->n_spikes / (double)p->n_nodes /
-                            (f.tstop * 1e-3)
+                            (span * 1e-3)
                       : 0.0;
     printf("%-16s %10" PRIu64 " %12" PRIu64 " %10.3f %12.1f %12.1f\n",
            p->name, p->n_nodes, p->n_spikes, rate, p->t_first, p->t_last);
