@@ -1,0 +1,196 @@
+/* run.c: synalign run.
+ * SPDX-License-Identifier: MIT */
+#include "cli.h"
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char usage_run[] =
+  "usage: synalign run NET.json [-o OUT.h5] [options]\n"
+  "\n"
+  "Simulate the network described by NET.json (docs/config.md) and write\n"
+  "the spikes of the populations in its \"record\" section to OUT.h5 in the\n"
+  "SONATA spike layout. Without -o nothing is written.\n"
+  "\n"
+  "options:\n"
+  "  -o, --output FILE      spike file to create (refused if it exists)\n"
+  "  --overwrite            replace an existing output file\n"
+  "  --seed N               RNG seed (overrides the file's \"seed\")\n"
+  "  --duration MS          simulated time in ms (overrides \"duration\")\n"
+  "  --threads N            worker threads (only 1 is implemented yet)\n"
+  "  --flush-interval S     write buffered spikes at least every S seconds\n"
+  "                         of wall time (default 10)\n"
+  "  --quiet                print nothing but errors\n"
+  "  -h, --help             this text\n"
+  "\n"
+  "Exit status: 0 done, 1 run-time failure (I/O), 2 bad input, 130/143\n"
+  "interrupted by SIGINT/SIGTERM (the file is closed readable).\n";
+
+typedef struct run_opts {
+  const char *net, *out;
+  uint64_t seed;
+  int has_seed, overwrite, quiet;
+  double duration, flush_s;
+  int threads;
+} run_opts;
+
+static int parse_run(int argc, char **argv, run_opts *o) {
+  memset(o, 0, sizeof *o);
+  o->threads = 1;
+  o->flush_s = 10.0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      fputs(usage_run, stdout);
+      exit(0);
+    } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+      if (!v) return sa_cli_usage("run", "%s needs a file name", a);
+      o->out = v, i++;
+    } else if (!strcmp(a, "--seed")) {
+      if (sa_cli_parse_u64(v, &o->seed))
+        return sa_cli_usage("run", "--seed needs an unsigned integer, got '%s'",
+                         v ? v : "");
+      o->has_seed = 1, i++;
+    } else if (!strcmp(a, "--duration")) {
+      if (sa_cli_parse_pos(v, &o->duration))
+        return sa_cli_usage("run", "--duration needs a positive number of ms, "
+                         "got '%s'", v ? v : "");
+      i++;
+    } else if (!strcmp(a, "--flush-interval")) {
+      if (sa_cli_parse_pos(v, &o->flush_s))
+        return sa_cli_usage("run", "--flush-interval needs a positive number "
+                         "of seconds, got '%s'", v ? v : "");
+      i++;
+    } else if (!strcmp(a, "--threads")) {
+      uint64_t t;
+      if (sa_cli_parse_u64(v, &t) || t < 1 || t > 4096)
+        return sa_cli_usage("run", "--threads needs an integer >= 1, got '%s'",
+                         v ? v : "");
+      o->threads = (int)t, i++;
+    } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+      o->quiet = 1;
+    } else if (!strcmp(a, "--overwrite")) {
+      o->overwrite = 1;
+    } else if (a[0] == '-' && a[1]) {
+      return sa_cli_usage("run", "unknown option '%s'", a);
+    } else if (!o->net) {
+      o->net = a;
+    } else {
+      return sa_cli_usage("run", "unexpected argument '%s'", a);
+    }
+  }
+  if (!o->net) return sa_cli_usage("run", "%s", "missing the network file");
+  return 0;
+}
+
+int sa_cmd_run(int argc, char **argv) {
+  run_opts o;
+  int rc = parse_run(argc, argv, &o);
+  if (rc) return rc;
+  char err[1024] = "";
+  double t0 = sa_cli_now();
+  sa_config *cfg = NULL;
+  if (sa_config_load(&cfg, o.net, err, sizeof err)) {
+    fprintf(stderr, "%s\n", err);
+    return SA_EXIT_USAGE;
+  }
+  uint64_t seed = o.has_seed ? o.seed : sa_config_seed(cfg);
+  double duration = o.duration > 0 ? o.duration : sa_config_duration(cfg);
+  sa_net *net = NULL;
+  if (sa_config_build(cfg, seed, &net, err, sizeof err)) {
+    fprintf(stderr, "%s\n", err);
+    sa_config_destroy(cfg);
+    return SA_EXIT_USAGE;
+  }
+  if (sa_net_set_threads(net, o.threads)) {
+    fprintf(stderr, "synalign run: %s\n", sa_net_errmsg(net));
+    sa_net_destroy(net);
+    sa_config_destroy(cfg);
+    return SA_EXIT_USAGE;
+  }
+  int npops = sa_net_pop_count(net);
+  unsigned char *record = calloc((size_t)npops, 1);
+  if (!record) {
+    fprintf(stderr, "synalign run: out of memory\n");
+    sa_net_destroy(net);
+    sa_config_destroy(cfg);
+    return 1;
+  }
+  for (size_t i = 0; i < sa_config_record_count(cfg); i++) {
+    int p = sa_net_pop_find(net, sa_config_record_name(cfg, i));
+    if (p >= 0) record[p] = 1;
+  }
+  sa_writer *w = NULL;
+  int status = 0;
+  if (o.out) {
+    sa_provenance prov = {sa_config_text(cfg), sa_config_path(cfg), seed,
+                          sa_net_dt(net), duration};
+    int wrc = sa_writer_open(&w, o.out, net, record, &prov, o.overwrite,
+                             o.flush_s * 1e3, err, sizeof err);
+    if (wrc) {
+      fprintf(stderr, "%s\n", err);
+      status = wrc == SA_EEXIST || wrc == SA_EIO ? SA_EXIT_USAGE : 1;
+      goto done;
+    }
+    sa_net_subscribe(net, sa_writer_spikes, w);
+  }
+  volatile int stop = 0;
+  sa_sigwatch *sw = NULL;
+  if (sa_sigwatch_start(&sw, &stop))
+    fprintf(stderr, "synalign run: warning: cannot watch signals\n");
+  double t_build = sa_cli_now() - t0;
+  double t1 = sa_cli_now();
+  sa_tick steps = llround(duration / sa_net_dt(net));
+  int run_rc = sa_net_run(net, steps, &stop);
+  double t_loop = sa_cli_now() - t1;
+  int sig = sw ? sa_sigwatch_signal(sw) : 0;
+  sa_sigwatch_stop(sw);
+  if (run_rc && run_rc != SA_EINTR) {
+    fprintf(stderr, "synalign run: %s\n", sa_net_errmsg(net));
+    status = 1;
+  }
+  if (w && sa_writer_close(w, run_rc == SA_EINTR, err, sizeof err)) {
+    fprintf(stderr, "%s\n", err);
+    status = 1;
+  }
+  w = NULL;
+  double sim_ms = (double)sa_net_now(net) * sa_net_dt(net);
+  if (run_rc == SA_EINTR) {
+    fprintf(stderr,
+            "synalign run: interrupted by %s at %.1f ms of %.1f ms; %s\n",
+            sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal",
+            sim_ms, duration,
+            o.out ? "the spike file is closed and readable"
+                  : "nothing was written");
+    status = sig == SIGTERM ? 143 : 130;
+  }
+  if (!o.quiet && status != 1) {
+    printf("%-16s %-12s %10s %12s %10s\n", "population", "model", "neurons",
+           "spikes", "rate (Hz)");
+    for (int p = 0; p < npops; p++) {
+      uint64_t ns = sa_net_pop_spikes(net, p);
+      uint32_t n = sa_net_pop_size(net, p);
+      printf("%-16s %-12s %10" PRIu32 " %12" PRIu64 " %10.3f%s\n",
+             sa_net_pop_name(net, p), sa_net_pop_model(net, p), n, ns,
+             sim_ms > 0 ? (double)ns / n / (sim_ms * 1e-3) : 0.0,
+             record[p] && o.out ? "  (recorded)" : "");
+    }
+    printf("simulated %.1f ms in %.3f s wall (build %.3f s); "
+           "%.3f s per simulated s\n", sim_ms, t_loop, t_build,
+           sim_ms > 0 ? t_loop / (sim_ms * 1e-3) : 0.0);
+    if (o.out) printf("spikes written to %s\n", o.out);
+  }
+done:
+  if (w) sa_writer_close(w, 1, err, sizeof err);
+  free(record);
+  sa_net_destroy(net);
+  sa_config_destroy(cfg);
+  return status;
+}
+
