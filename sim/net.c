@@ -30,6 +30,7 @@ typedef struct proj {
 } proj;
 
 typedef struct sub { sa_spike_cb cb; void *ud; } sub;
+typedef struct obs { sa_slice_cb cb; void *ud; } obs;
 
 struct sa_net {
   double dt;
@@ -43,6 +44,8 @@ struct sa_net {
   int nprojs;
   sub *subs;
   int nsubs;
+  obs *obs;
+  int nobs;
   sa_tick min_delay;
   int nslots;
   char err[512];
@@ -106,6 +109,7 @@ void sa_net_destroy(sa_net *net) {
   free(net->pops);
   free(net->projs);
   free(net->subs);
+  free(net->obs);
   free(net);
 }
 
@@ -713,6 +717,14 @@ int sa_net_subscribe(sa_net *net, sa_spike_cb cb, void *ud) {
   return 0;
 }
 
+int sa_net_on_slice(sa_net *net, sa_slice_cb cb, void *ud) {
+  obs *o = realloc(net->obs, (net->nobs + 1) * sizeof *o);
+  if (!o) return SA_ENOMEM;
+  net->obs = o;
+  net->obs[net->nobs++] = (obs){cb, ud};
+  return 0;
+}
+
 /* Fan the slice's spikes out into the targets' ring buffers. A spike
  * stamped s over a synapse of delay d arrives at tick s + d, i.e. in row
  * (s + d) % nslots, which the target reads in its update from s+d-1 to
@@ -786,6 +798,8 @@ int sa_net_run(sa_net *net, sa_tick nsteps, const volatile int *stop) {
       p->nspikes += p->sp_n;
       p->sp_n = 0;
     }
+    for (int o = 0; o < net->nobs; o++)
+      net->obs[o].cb(net->obs[o].ud, net->now);
     if (stop && *stop && net->now < end)
       return seterr(net, SA_EINTR, "interrupted at %.3f ms",
                     (double)net->now * net->dt);

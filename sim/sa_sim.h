@@ -129,6 +129,12 @@ typedef void (*sa_spike_cb)(void *ud, int pop, const sa_tick *stamp,
 /* Fails with: SA_ENOMEM. */
 int sa_net_subscribe(sa_net *net, sa_spike_cb cb, void *ud);
 
+/* Slice observers run at the end of every min-delay slice, after the spike
+ * subscribers, with the tick reached (progress, live views, snapshots).
+ * Fails with: SA_ENOMEM. */
+typedef void (*sa_slice_cb)(void *ud, sa_tick now);
+int sa_net_on_slice(sa_net *net, sa_slice_cb cb, void *ud);
+
 /* Advance by nsteps ticks, one min-delay slice at a time. If *stop becomes
  * non-zero, the run ends at the end of the current slice and returns
  * SA_EINTR. Fails with: those of sa_net_prepare, SA_EINTR. */

@@ -4,8 +4,9 @@
 # the repository root. Quick and idempotent when everything is in place.
 # SPDX-License-Identifier: MIT
 
-SA_PACKAGES=(meson ninja-build pkg-config gcc libuv1-dev libhdf5-dev
-             hdf5-tools check libjansson-dev python3-h5py python3-numpy)
+SA_PACKAGES=(meson ninja-build pkg-config gcc clang libuv1-dev libhdf5-dev
+             hdf5-tools check libjansson-dev libopenblas-dev libcairo2-dev
+             openmpi-bin libopenmpi-dev valgrind python3-h5py python3-numpy)
 
 # Install (as root) or name (otherwise) the missing packages.
 sa_check_packages() {
