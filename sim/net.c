@@ -3,6 +3,7 @@
 #include "sa_sim.h"
 #include "rng.h"
 #include "../models/sa_model.h"
+#include "../rules/sa_rule.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +28,12 @@ typedef struct proj {
   float *w;
   uint16_t *delay;
   uint16_t dconst, dmin, dmax;
+  /* Plastic projections keep double weights (wd, w is freed) next to the
+   * rule's own state; 12 bytes a synapse with constant delays. */
+  const sa_rule_vt *rule;
+  void *rparams, *rstate;
+  double *wd;
+  double sign;
 } proj;
 
 typedef struct sub { sa_spike_cb cb; void *ud; } sub;
@@ -95,6 +102,9 @@ static void pop_free(sa_pop *p) {
 }
 
 static void proj_free(proj *j) {
+  if (j->rule && j->rstate) j->rule->destroy(j->rstate);
+  free(j->rparams);
+  free(j->wd);
   free(j->name);
   free(j->row);
   free(j->target);
@@ -587,7 +597,8 @@ int sa_net_add_projection(sa_net *net, const char *name, int src, int tgt,
     return seterr(net, SA_EINVAL, "bad weight or delay distribution");
   if (receptor < SA_RECEPTOR_AUTO || receptor > SA_RECEPTOR_INHIBITORY)
     return seterr(net, SA_EINVAL, "unknown receptor %d", receptor);
-  if (weight->kind == SA_DIST_CONST &&
+  int explicit_w = conn->type == SA_CONN_LIST && conn->weight;
+  if (weight->kind == SA_DIST_CONST && !explicit_w &&
       ((receptor == SA_RECEPTOR_EXCITATORY && weight->a < 0) ||
        (receptor == SA_RECEPTOR_INHIBITORY && weight->a > 0)))
     return seterr(net, SA_EINVAL,
@@ -628,6 +639,120 @@ int sa_net_add_projection(sa_net *net, const char *name, int src, int tgt,
   return 0;
 }
 
+/* ---- plasticity ----------------------------------------------------- */
+
+static const sa_param_desc *desc_find(const sa_param_desc *d,
+                                      const char *name) {
+  for (; d->name; d++)
+    if (!strcmp(d->name, name)) return d;
+  return NULL;
+}
+
+static int proj_check(sa_net *net, int pj, int need_rule) {
+  if (pj < 0 || pj >= net->nprojs)
+    return seterr(net, SA_EINVAL, "no projection %d", pj);
+  if (net->frozen)
+    return seterr(net, SA_EBUSY, "cannot change plasticity after a run");
+  if (need_rule && !net->projs[pj].rule)
+    return seterr(net, SA_EINVAL, "projection '%s' has no rule",
+                  net->projs[pj].name);
+  return 0;
+}
+
+int sa_net_set_rule(sa_net *net, int pj, const char *name) {
+  int rc = proj_check(net, pj, 0);
+  if (rc) return rc;
+  const sa_rule_vt *vt = sa__rule_find(name);
+  if (!vt) return seterr(net, SA_ENOENT, "unknown rule '%s' (known: stdp)",
+                         name);
+  proj *j = &net->projs[pj];
+  void *p = calloc(1, vt->params_size);
+  if (!p) return SA_ENOMEM;
+  for (const sa_param_desc *d = vt->params; d->name; d++)
+    *(double *)((char *)p + d->offset) = d->def;
+  free(j->rparams);
+  j->rparams = p;
+  j->rule = vt;
+  net->prepared = 0;
+  return 0;
+}
+
+int sa_proj_set_rule_param(sa_net *net, int pj, const char *name,
+                           double value) {
+  int rc = proj_check(net, pj, 1);
+  if (rc) return rc;
+  proj *j = &net->projs[pj];
+  const sa_param_desc *d = desc_find(j->rule->params, name);
+  if (!d) return seterr(net, SA_ENOENT, "unknown parameter '%s' of rule %s",
+                        name, j->rule->name);
+  if (!isfinite(value))
+    return seterr(net, SA_EINVAL, "parameter '%s' must be finite", name);
+  *(double *)((char *)j->rparams + d->offset) = value;
+  return 0;
+}
+
+int sa_proj_set_rule_option(sa_net *net, int pj, const char *name,
+                            const char *value) {
+  int rc = proj_check(net, pj, 1);
+  if (rc) return rc;
+  proj *j = &net->projs[pj];
+  char msg[200] = "";
+  rc = j->rule->set_option ? j->rule->set_option(j->rparams, name, value,
+                                                 msg, sizeof msg)
+                           : SA_ENOENT;
+  if (rc == SA_ENOENT)
+    return seterr(net, rc, "unknown option '%s' of rule %s", name,
+                  j->rule->name);
+  if (rc) return seterr(net, rc, "%s", msg);
+  return 0;
+}
+
+const char *sa_net_proj_rule(const sa_net *net, int pj) {
+  return net->projs[pj].rule ? net->projs[pj].rule->name : NULL;
+}
+
+static sa_syn_view view_of(const sa_net *net, proj *j) {
+  sa_syn_view v = {net->pops[j->src]->n, net->pops[j->tgt]->n, j->nsyn,
+                   j->row, j->target, j->delay, j->dconst, j->dmax, j->wd,
+                   j->sign, net->dt};
+  return v;
+}
+
+/* First prepare of a plastic projection: one sign, double weights, the
+ * rule's state. */
+static int make_plastic(sa_net *net, proj *j) {
+  char msg[256] = "";
+  int rc = j->rule->check(j->rparams, msg, sizeof msg);
+  if (rc)
+    return seterr(net, rc, "projection '%s' (%s): %s", j->name,
+                  j->rule->name, msg);
+  if (j->receptor == SA_RECEPTOR_INHIBITORY) {
+    j->sign = -1;
+  } else if (j->receptor == SA_RECEPTOR_EXCITATORY) {
+    j->sign = 1;
+  } else {
+    int pos = 0, neg = 0;
+    for (uint64_t q = 0; q < j->nsyn; q++) {
+      pos |= j->w[q] > 0;
+      neg |= j->w[q] < 0;
+    }
+    if (pos && neg)
+      return seterr(net, SA_EINVAL,
+                    "projection '%s': a plastic projection needs weights "
+                    "of one sign (set its receptor)", j->name);
+    j->sign = neg ? -1 : 1;
+  }
+  j->wd = malloc((j->nsyn ? j->nsyn : 1) * sizeof *j->wd);
+  if (!j->wd) return seterr(net, SA_ENOMEM, "out of memory");
+  for (uint64_t q = 0; q < j->nsyn; q++) j->wd[q] = j->w[q];
+  free(j->w);
+  j->w = NULL;
+  sa_syn_view v = view_of(net, j);
+  rc = j->rule->create(&j->rstate, j->rparams, &v);
+  if (rc) return seterr(net, rc, "out of memory for rule state");
+  return 0;
+}
+
 /* ---- prepare and run ------------------------------------------------ */
 
 typedef struct srcev { sa_tick stamp; uint32_t id; size_t seq; } srcev;
@@ -665,6 +790,11 @@ int sa_net_prepare(sa_net *net) {
     }
     net->min_delay = dmin;
     net->nslots = dmax + 1;
+    for (int i = 0; i < net->nprojs; i++) {
+      if (!net->projs[i].rule) continue;
+      int rc = make_plastic(net, &net->projs[i]);
+      if (rc) return rc;
+    }
     for (int i = 0; i < net->npops; i++) {
       sa_pop *p = net->pops[i];
       if (p->vt->kind == SA_MODEL_NEURON) {
@@ -764,6 +894,31 @@ static void deliver(sa_net *net, const proj *j) {
   }
 }
 
+/* A plastic projection: the rule sees the target's spikes of the slice,
+ * then each source spike right before its delivery (NEST's order: a spike
+ * carries the weight its own arrival produced). */
+static int deliver_plastic(sa_net *net, proj *j) {
+  const sa_pop *sp = net->pops[j->src], *tp = net->pops[j->tgt];
+  sa_syn_view v = view_of(net, j);
+  int rc = j->rule->post(j->rstate, &v, tp->sp_stamp, tp->sp_id, tp->sp_n);
+  if (rc) return rc;
+  const size_t n = tp->n;
+  const int nslots = net->nslots;
+  double *ex = tp->ring_ex, *in = tp->ring_in;
+  double *buf = j->sign > 0 ? ex : in;
+  for (size_t s = 0; s < sp->sp_n; s++) {
+    uint32_t src = sp->sp_id[s];
+    sa_tick stamp = sp->sp_stamp[s];
+    j->rule->pre(j->rstate, &v, stamp, src);
+    for (uint64_t q = j->row[src]; q < j->row[src + 1]; q++) {
+      sa_tick d = j->delay ? j->delay[q] : j->dconst;
+      buf[(size_t)((stamp + d) % nslots) * n + j->target[q]] += j->wd[q];
+    }
+  }
+  j->rule->slice_end(j->rstate, &v, net->now);
+  return 0;
+}
+
 int sa_net_run(sa_net *net, sa_tick nsteps, const volatile int *stop) {
   if (!net->prepared) {
     int rc = sa_net_prepare(net);
@@ -788,8 +943,16 @@ int sa_net_run(sa_net *net, sa_tick nsteps, const volatile int *stop) {
       }
     }
     net->now += m;
-    for (int i = 0; i < net->nprojs; i++)
-      if (net->pops[net->projs[i].src]->sp_n) deliver(net, &net->projs[i]);
+    for (int i = 0; i < net->nprojs; i++) {
+      proj *j = &net->projs[i];
+      if (j->rule) {
+        int rc = deliver_plastic(net, j);
+        if (rc) return seterr(net, rc, "out of memory in rule of '%s'",
+                              j->name);
+      } else if (net->pops[j->src]->sp_n) {
+        deliver(net, j);
+      }
+    }
     for (int i = 0; i < net->npops; i++) {
       sa_pop *p = net->pops[i];
       if (!p->sp_n) continue;
@@ -842,9 +1005,29 @@ void sa_net_proj_get(const sa_net *net, int pj, uint32_t *source,
     for (uint64_t q = j->row[i]; q < j->row[i + 1]; q++) {
       if (source) source[q] = i;
       if (target) target[q] = j->target[q];
-      if (weight) weight[q] = j->w[q];
+      if (weight) weight[q] = j->w ? j->w[q] : (float)j->wd[q];
       if (delay) delay[q] = j->delay ? j->delay[q] : j->dconst;
     }
+}
+
+int sa_net_proj_source(const sa_net *net, int pj) {
+  return net->projs[pj].src;
+}
+
+int sa_net_proj_target(const sa_net *net, int pj) {
+  return net->projs[pj].tgt;
+}
+
+int sa_net_proj_weights(sa_net *net, int pj, double *out) {
+  if (pj < 0 || pj >= net->nprojs) return SA_EINVAL;
+  proj *j = &net->projs[pj];
+  if (j->rule && j->rstate) {
+    sa_syn_view v = view_of(net, j);
+    j->rule->materialize(j->rstate, &v, net->now);
+  }
+  for (uint64_t q = 0; q < j->nsyn; q++)
+    out[q] = j->w ? j->w[q] : j->wd[q];
+  return 0;
 }
 
 int sa_pop_get_state(const sa_net *net, int pop, const char *var,

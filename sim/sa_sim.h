@@ -116,6 +116,21 @@ int sa_net_add_projection(sa_net *net, const char *name, int src, int tgt,
                           const sa_connector *conn, const sa_dist *weight,
                           const sa_dist *delay, int receptor, int *out_index);
 
+/* Plasticity: attach a registered rule ("stdp") to a projection, before
+ * the first run. Its parameters start at the rule's defaults (NEST's for
+ * stdp). Fails with: SA_ENOENT (unknown rule), SA_EINVAL (bad index),
+ * SA_EBUSY (after a run), SA_ENOMEM. */
+int sa_net_set_rule(sa_net *net, int proj, const char *rule);
+/* Numeric rule parameter by name / string option ("pairing"). Checked for
+ * consistency in sa_net_prepare. Fails with: SA_ENOENT (unknown name),
+ * SA_EINVAL (no rule, bad value), SA_EBUSY (after a run). */
+int sa_proj_set_rule_param(sa_net *net, int proj, const char *name,
+                           double value);
+int sa_proj_set_rule_option(sa_net *net, int proj, const char *name,
+                            const char *value);
+/* The rule's name, or NULL for a static projection. */
+const char *sa_net_proj_rule(const sa_net *net, int proj);
+
 /* Validate parameters, compute propagators, allocate state and ring
  * buffers. Called by sa_net_run if needed. Fails with: SA_EINVAL (a
  * parameter check failed: the message names population and parameter),
@@ -159,6 +174,13 @@ uint64_t sa_net_proj_size(const sa_net *net, int proj);
  * pointer may be NULL. Delays in ticks. */
 void sa_net_proj_get(const sa_net *net, int proj, uint32_t *source,
                      uint32_t *target, float *weight, uint16_t *delay);
+/* Source and target population of a projection. */
+int sa_net_proj_source(const sa_net *net, int proj);
+int sa_net_proj_target(const sa_net *net, int proj);
+/* Weights as they are now (a rule's pending updates brought in first), in
+ * CSR order, as doubles. Never fails for a valid index (SA_EINVAL
+ * otherwise). */
+int sa_net_proj_weights(sa_net *net, int proj, double *out);
 /* A state variable of one node ("V_m" in mV, "I_syn_ex" in pA ...), after
  * prepare. Fails with: SA_ENOENT, SA_EINVAL. */
 int sa_pop_get_state(const sa_net *net, int pop, const char *var,
