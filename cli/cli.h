@@ -11,6 +11,9 @@
 /* One subcommand each; argv[0] is the command's name. */
 int sa_cmd_run(int argc, char **argv);
 int sa_cmd_info(int argc, char **argv);
+int sa_cmd_train(int argc, char **argv), sa_cmd_compare(int argc, char **argv);
+int sa_cmd_weights(int argc, char **argv);
+int sa_cmd_plot(int argc, char **argv);   /* cli/plot.c */
 
 /* Monotonic wall clock in seconds. */
 double sa_cli_now(void);

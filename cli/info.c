@@ -14,8 +14,9 @@ static const char usage_info[] =
   "usage: synalign info FILE.h5\n"
   "\n"
   "Print what a SONATA spike file holds: provenance (synalign version,\n"
-  "seed, dt, duration, status) and, per population, nodes, spikes, mean\n"
-  "rate and the first and last spike time.\n";
+  "seed, dt, duration, status), per population nodes, spikes, mean rate\n"
+  "and the first and last spike time, and the weight reports it holds\n"
+  "(see 'synalign weights').\n";
 
 int sa_cmd_info(int argc, char **argv) {
   const char *path = NULL;
@@ -67,6 +68,22 @@ int sa_cmd_info(int argc, char **argv) {
            p->name, p->n_nodes, p->n_spikes, rate, p->t_first, p->t_last);
   }
   sa_spikefile_free(&f);
+  sa_weightreport *reps = NULL;
+  int nrep = 0;
+  if (sa_report_list(path, &reps, &nrep, err, sizeof err) == 0 && nrep > 0) {
+    printf("\n%-16s %-20s %-8s %10s %8s %10s %6s\n", "weight report",
+           "source -> target", "rule", "synapses", "frames", "every (ms)",
+           "units");
+    for (int i = 0; i < nrep; i++) {
+      char ends[140];
+      snprintf(ends, sizeof ends, "%s -> %s", reps[i].source,
+               reps[i].target);
+      printf("%-16s %-20s %-8s %10" PRIu64 " %8" PRIu64 " %10g %6s\n",
+             reps[i].name, ends, reps[i].rule, reps[i].nsyn, reps[i].frames,
+             reps[i].interval, reps[i].units);
+    }
+  }
+  free(reps);
   return 0;
 }
 

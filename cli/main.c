@@ -13,6 +13,11 @@ static const struct {
 } commands[] = {
   {"run", sa_cmd_run, "run NET.json -o OUT.h5   simulate a network, write spikes (SONATA)"},
   {"info", sa_cmd_info, "info FILE.h5             what a spike file holds"},
+  {"weights", sa_cmd_weights,
+   "weights FILE.h5 PROJ      one weight snapshot (summary or --csv)"},
+  {"plot", sa_cmd_plot, "plot KIND FILE.h5 -o OUT   raster, rates, weights, alignment (PNG/SVG)"},
+  {"train", sa_cmd_train, "train --task T --algo A  train an MLP with one credit-assignment rule"},
+  {"compare", sa_cmd_compare, "compare --task T --algos A,B  the same for several rules and seeds"},
   {NULL, NULL, NULL}};
 
 static void usage(FILE *f) {
@@ -40,7 +45,8 @@ int main(int argc, char **argv) {
   for (int i = 0; commands[i].name; i++)
     if (!strcmp(cmd, commands[i].name))
       return commands[i].fn(argc - 1, argv + 1);
-  fprintf(stderr, "synalign: unknown command '%s'\n\n", cmd);
-  usage(stderr);
+  /* One line, like every other input error (tests/bad_inputs). */
+  fprintf(stderr, "synalign: unknown command '%s' (see 'synalign --help')\n",
+          cmd);
   return SA_EXIT_USAGE;
 }

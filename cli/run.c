@@ -1,6 +1,7 @@
 /* run.c: synalign run.
  * SPDX-License-Identifier: MIT */
 #include "cli.h"
+#include "view.h"   /* progress, live view, SONATA circuits (issue 8) */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -26,10 +27,62 @@ static const char usage_run[] =
   "  --flush-interval S     write buffered spikes at least every S seconds\n"
   "                         of wall time (default 10)\n"
   "  --quiet                print nothing but errors\n"
+  SA_CLI_VIEW_USAGE
   "  -h, --help             this text\n"
+  "\n"
+  "NET.json may also be a SONATA circuit or simulation config (keys\n"
+  "\"networks\", \"manifest\", \"network\" or \"run\"); see docs/viewing.md.\n"
   "\n"
   "Exit status: 0 done, 1 run-time failure (I/O), 2 bad input, 130/143\n"
   "interrupted by SIGINT/SIGTERM (the file is closed readable).\n";
+
+/* Weight reports: snapshots at 0, interval, 2 interval ... and always one
+ * at the end of the run. The run is cut at snapshot times (a plastic
+ * projection's weights at t are only defined at a slice boundary, and
+ * cutting a run never changes it). */
+typedef struct wreport {
+  int proj;
+  sa_tick every, next;
+} wreport;
+
+static int snapshot(sa_net *net, sa_writer *w, const wreport *r, int i,
+                    double *buf) {
+  sa_net_proj_weights(net, r->proj, buf);
+  return sa_writer_weights(w, i, (double)sa_net_now(net) * sa_net_dt(net),
+                           buf);
+}
+
+static int run_with_reports(sa_net *net, sa_tick steps, volatile int *stop,
+                            sa_writer *w, wreport *r, int nr) {
+  size_t most = 0;
+  for (int i = 0; i < nr; i++) {
+    size_t n = sa_net_proj_size(net, r[i].proj);
+    if (n > most) most = n;
+  }
+  double *buf = nr ? malloc((most ? most : 1) * sizeof *buf) : NULL;
+  if (nr && !buf) return SA_ENOMEM;
+  sa_tick end = sa_net_now(net) + steps;
+  int rc = 0;
+  for (;;) {
+    for (int i = 0; i < nr; i++)
+      if (sa_net_now(net) >= r[i].next) {
+        if (!rc) rc = snapshot(net, w, &r[i], i, buf);
+        r[i].next = sa_net_now(net) + r[i].every;
+      }
+    if (rc || sa_net_now(net) >= end) break;
+    sa_tick until = end;
+    for (int i = 0; i < nr; i++)
+      if (r[i].next < until) until = r[i].next;
+    rc = sa_net_run(net, until - sa_net_now(net), stop);
+    if (rc) break;
+  }
+  /* The final snapshot, also after an interruption. */
+  for (int i = 0; i < nr && (!rc || rc == SA_EINTR); i++)
+    if (r[i].next - r[i].every != sa_net_now(net))
+      snapshot(net, w, &r[i], i, buf);
+  free(buf);
+  return rc;
+}
 
 typedef struct run_opts {
   const char *net, *out;
@@ -37,12 +90,14 @@ typedef struct run_opts {
   int has_seed, overwrite, quiet;
   double duration, flush_s;
   int threads;
+  sa_cli_view view;   /* --progress, --serve, --stream ... (cli/view.c) */
 } run_opts;
 
 static int parse_run(int argc, char **argv, run_opts *o) {
   memset(o, 0, sizeof *o);
   o->threads = 1;
   o->flush_s = 10.0;
+  int vrc;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -77,6 +132,8 @@ static int parse_run(int argc, char **argv, run_opts *o) {
       o->quiet = 1;
     } else if (!strcmp(a, "--overwrite")) {
       o->overwrite = 1;
+    } else if ((vrc = sa_cli_view_option(&o->view, argc, argv, &i)) != 0) {
+      if (vrc != 1) return vrc;
     } else if (a[0] == '-' && a[1]) {
       return sa_cli_usage("run", "unknown option '%s'", a);
     } else if (!o->net) {
@@ -96,22 +153,39 @@ int sa_cmd_run(int argc, char **argv) {
   char err[1024] = "";
   double t0 = sa_cli_now();
   sa_config *cfg = NULL;
-  if (sa_config_load(&cfg, o.net, err, sizeof err)) {
+  /* A SONATA circuit or simulation config instead (io/sonata_in.c). */
+  sa_sonata *son = NULL;
+  if (sa_sonata_detect(o.net)) {
+    if (sa_sonata_load(&son, o.net, err, sizeof err)) {
+      fprintf(stderr, "%s\n", err);
+      return SA_EXIT_USAGE;
+    }
+    if (!(o.duration > 0) && !(sa_sonata_duration(son) > 0)) {
+      fprintf(stderr, "%s: no run.tstop; give --duration MS\n", o.net);
+      sa_sonata_destroy(son);
+      return SA_EXIT_USAGE;
+    }
+  } else if (sa_config_load(&cfg, o.net, err, sizeof err)) {
     fprintf(stderr, "%s\n", err);
     return SA_EXIT_USAGE;
   }
-  uint64_t seed = o.has_seed ? o.seed : sa_config_seed(cfg);
-  double duration = o.duration > 0 ? o.duration : sa_config_duration(cfg);
+  uint64_t seed = o.has_seed ? o.seed
+                  : son ? sa_sonata_seed(son) : sa_config_seed(cfg);
+  double duration = o.duration > 0 ? o.duration
+                    : son ? sa_sonata_duration(son) : sa_config_duration(cfg);
   sa_net *net = NULL;
-  if (sa_config_build(cfg, seed, &net, err, sizeof err)) {
+  if (son ? sa_sonata_build(son, seed, &net, err, sizeof err)
+          : sa_config_build(cfg, seed, &net, err, sizeof err)) {
     fprintf(stderr, "%s\n", err);
     sa_config_destroy(cfg);
+    sa_sonata_destroy(son);
     return SA_EXIT_USAGE;
   }
   if (sa_net_set_threads(net, o.threads)) {
     fprintf(stderr, "synalign run: %s\n", sa_net_errmsg(net));
     sa_net_destroy(net);
     sa_config_destroy(cfg);
+    sa_sonata_destroy(son);
     return SA_EXIT_USAGE;
   }
   int npops = sa_net_pop_count(net);
@@ -120,22 +194,58 @@ int sa_cmd_run(int argc, char **argv) {
     fprintf(stderr, "synalign run: out of memory\n");
     sa_net_destroy(net);
     sa_config_destroy(cfg);
+    sa_sonata_destroy(son);
     return 1;
   }
-  for (size_t i = 0; i < sa_config_record_count(cfg); i++) {
-    int p = sa_net_pop_find(net, sa_config_record_name(cfg, i));
+  size_t nrec = son ? sa_sonata_record_count(son)
+                    : sa_config_record_count(cfg);
+  for (size_t i = 0; i < nrec; i++) {
+    int p = sa_net_pop_find(net, son ? sa_sonata_record_name(son, i)
+                                     : sa_config_record_name(cfg, i));
     if (p >= 0) record[p] = 1;
   }
   sa_writer *w = NULL;
+  wreport *reps = NULL;
   int status = 0;
+  int nrep = o.out && cfg ? (int)sa_config_weight_count(cfg) : 0;
+  reps = calloc((size_t)nrep + 1, sizeof *reps);
+  if (!reps) {
+    fprintf(stderr, "synalign run: out of memory\n");
+    status = 1;
+    goto done;
+  }
+  for (int i = 0; i < nrep; i++) {
+    reps[i].proj = sa_net_proj_find(net, sa_config_weight_name(cfg, i));
+    reps[i].every = llround(sa_config_weight_interval(cfg, i) /
+                            sa_net_dt(net));
+    if (reps[i].every < 1) reps[i].every = 1;
+    reps[i].next = 0;
+  }
+  /* Progress line, live view (cli/view.c): before the output file exists,
+   * so that a bad or busy address leaves nothing behind. */
+  status = sa_cli_view_start(&o.view, net,
+                             llround(duration / sa_net_dt(net)), o.quiet);
+  if (status) goto done;
   if (o.out) {
-    sa_provenance prov = {sa_config_text(cfg), sa_config_path(cfg), seed,
-                          sa_net_dt(net), duration};
-    int wrc = sa_writer_open(&w, o.out, net, record, &prov, o.overwrite,
-                             o.flush_s * 1e3, err, sizeof err);
+    sa_provenance prov = {son ? sa_sonata_text(son) : sa_config_text(cfg),
+                          son ? sa_sonata_path(son) : sa_config_path(cfg),
+                          seed, sa_net_dt(net), duration};
+    int wrc = sa_writer_create(&w, o.out, net, record, &prov, o.overwrite,
+                               o.flush_s * 1e3, err, sizeof err);
+    for (int i = 0; !wrc && i < nrep; i++)
+      wrc = sa_writer_add_weights(w, net, reps[i].proj,
+                                  sa_config_weight_interval(cfg, i), err,
+                                  sizeof err);
+    if (wrc && w) {
+      sa_writer_close(w, 1, NULL, 0);   /* never started: discards it */
+      w = NULL;
+    } else if (!wrc && (wrc = sa_writer_start(w, err, sizeof err))) {
+      w = NULL;                         /* a failed start discards it */
+    }
     if (wrc) {
       fprintf(stderr, "%s\n", err);
-      status = wrc == SA_EEXIST || wrc == SA_EIO ? SA_EXIT_USAGE : 1;
+      status = wrc == SA_EEXIST || wrc == SA_EIO || wrc == SA_EINVAL
+                   ? SA_EXIT_USAGE : 1;
       goto done;
     }
     sa_net_subscribe(net, sa_writer_spikes, w);
@@ -147,10 +257,11 @@ int sa_cmd_run(int argc, char **argv) {
   double t_build = sa_cli_now() - t0;
   double t1 = sa_cli_now();
   sa_tick steps = llround(duration / sa_net_dt(net));
-  int run_rc = sa_net_run(net, steps, &stop);
+  int run_rc = run_with_reports(net, steps, &stop, w, reps, nrep);
   double t_loop = sa_cli_now() - t1;
   int sig = sw ? sa_sigwatch_signal(sw) : 0;
   sa_sigwatch_stop(sw);
+  sa_cli_view_end(&o.view, net);
   if (run_rc && run_rc != SA_EINTR) {
     fprintf(stderr, "synalign run: %s\n", sa_net_errmsg(net));
     status = 1;
@@ -188,9 +299,12 @@ int sa_cmd_run(int argc, char **argv) {
   }
 done:
   if (w) sa_writer_close(w, 1, err, sizeof err);
+  sa_cli_view_stop(&o.view, status != 0);   /* after the file is closed */
+  free(reps);
   free(record);
   sa_net_destroy(net);
   sa_config_destroy(cfg);
+  sa_sonata_destroy(son);
   return status;
 }
 

@@ -4,4 +4,5 @@
 #define SYNALIGN_H
 #include "../sim/sa_sim.h"
 #include "../io/sa_io.h"
+#include "../io/sa_view.h"
 #endif

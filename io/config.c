@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -54,7 +56,13 @@ typedef struct cfg_proj {
   double *l_w, *l_d;
   sa_dist weight, delay;
   int receptor;
+  json_t *rule;         /* borrowed from the document; NULL = static */
 } cfg_proj;
+
+typedef struct cfg_wrep {
+  size_t proj;          /* index into sa_config.projs */
+  double interval;      /* ms */
+} cfg_wrep;
 
 struct sa_config {
   char *path, *text;
@@ -67,6 +75,8 @@ struct sa_config {
   size_t n_projs;
   size_t *rec;          /* recorded population indices, file order */
   size_t n_rec;
+  cfg_wrep *wrep;       /* record.weights, file order */
+  size_t n_wrep;
 };
 
 /* ---- error reporting ------------------------------------------------ */
@@ -724,7 +734,8 @@ static int parse_syn_value(ctx *c, json_t *v, const char *key,
 static int parse_proj(ctx *c, const sa_config *cfg, size_t idx, json_t *v,
                       cfg_proj *j) {
   static const char *const keys[] = {"name", "source", "target", "connector",
-                                     "weight", "delay", "receptor", NULL};
+                                     "weight", "delay", "receptor", "rule",
+                                     NULL};
   int rc;
   if ((rc = get_object(c, v)) || (rc = check_keys(c, v, keys, "")))
     return rc;
@@ -809,6 +820,58 @@ static int parse_proj(ctx *c, const sa_config *cfg, size_t idx, json_t *v,
       return expected(c, r, "\"excitatory\", \"inhibitory\" or \"auto\"");
     path_pop(c, m);
   }
+
+  /* A rule: {"type": name, parameter: number, option: string ...}. Names
+   * are checked by the core when the network is built. */
+  json_t *rule = json_object_get(v, "rule");
+  if (rule) {
+    m = path_key(c, "rule");
+    if ((rc = get_object(c, rule))) return rc;
+    json_t *type = json_object_get(rule, "type");
+    if (!type) return missing(c, "type", "the rule's name, e.g. \"stdp\"");
+    const char *key;
+    json_t *val;
+    json_object_foreach(rule, key, val) {
+      size_t k = path_key(c, key);
+      if (!strcmp(key, "type")) {
+        const char *tn = NULL;
+        if ((rc = get_string(c, val, &tn))) return rc;
+      } else if (!json_is_string(val)) {
+        double x;
+        if ((rc = get_number(c, val, "a number or a string", &x))) return rc;
+      }
+      path_pop(c, k);
+    }
+    j->rule = rule;
+    path_pop(c, m);
+  }
+  return 0;
+}
+
+static int core_fail(ctx *c, const sa_net *net, int rc);
+
+/* Attach and configure a projection's rule; errors point at the key. */
+static int build_rule(ctx *c, sa_net *net, const cfg_proj *j, int pj,
+                      size_t idx) {
+  path_set(c, "projections");
+  path_idx(c, idx);
+  path_key(c, "rule");
+  size_t m = path_key(c, "type");
+  int rc = sa_net_set_rule(net, pj,
+                           json_string_value(json_object_get(j->rule, "type")));
+  if (rc) return core_fail(c, net, rc);
+  path_pop(c, m);
+  const char *key;
+  json_t *val;
+  json_object_foreach(j->rule, key, val) {
+    if (!strcmp(key, "type")) continue;
+    m = path_key(c, key);
+    rc = json_is_string(val)
+             ? sa_proj_set_rule_option(net, pj, key, json_string_value(val))
+             : sa_proj_set_rule_param(net, pj, key, json_number_value(val));
+    if (rc) return core_fail(c, net, rc);
+    path_pop(c, m);
+  }
   return 0;
 }
 
@@ -833,14 +896,63 @@ static int parse_projs(ctx *c, json_t *root, sa_config *cfg) {
 
 /* ---- record --------------------------------------------------------- */
 
+/* record.weights: [{"projection": name, "interval": ms}, ...] */
+static int parse_weights(ctx *c, json_t *v, sa_config *cfg) {
+  static const char *const keys[] = {"projection", "interval", NULL};
+  size_t m0 = path_key(c, "weights");
+  int rc = get_array(c, v);
+  if (rc) return rc;
+  size_t n = json_array_size(v);
+  cfg->wrep = calloc(n ? n : 1, sizeof *cfg->wrep);
+  if (!cfg->wrep) return fail(c, SA_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) {
+    size_t m = path_idx(c, i);
+    json_t *e = json_array_get(v, i);
+    if ((rc = get_object(c, e)) || (rc = check_keys(c, e, keys, "")))
+      return rc;
+    json_t *pj = json_object_get(e, "projection");
+    if (!pj) return missing(c, "projection", "a projection name");
+    size_t k = path_key(c, "projection");
+    const char *name = NULL;
+    if ((rc = get_string(c, pj, &name))) return rc;
+    size_t found = cfg->n_projs;
+    for (size_t q = 0; q < cfg->n_projs; q++)
+      if (!strcmp(cfg->projs[q].name, name)) found = q;
+    if (found == cfg->n_projs)
+      return fail(c, SA_EINVAL, "no projection named \"%s\"", name);
+    for (size_t q = 0; q < cfg->n_wrep; q++)
+      if (cfg->wrep[q].proj == found)
+        return fail(c, SA_EINVAL, "projection \"%s\" is listed twice",
+                    name);
+    path_pop(c, k);
+    double interval = cfg->duration;
+    json_t *iv = json_object_get(e, "interval");
+    if (iv) {
+      k = path_key(c, "interval");
+      if ((rc = get_positive(c, iv, &interval))) return rc;
+      double ticks = interval / cfg->dt;
+      if (fabs(ticks - nearbyint(ticks)) > 1e-6 * ticks)
+        return fail(c, SA_EINVAL, "expected a multiple of dt = %g ms, "
+                    "got %g", cfg->dt, interval);
+      path_pop(c, k);
+    }
+    cfg->wrep[cfg->n_wrep++] = (cfg_wrep){found, interval};
+    path_pop(c, m);
+  }
+  path_pop(c, m0);
+  return 0;
+}
+
 static int parse_record(ctx *c, json_t *root, sa_config *cfg) {
-  static const char *const keys[] = {"spikes", NULL};
+  static const char *const keys[] = {"spikes", "weights", NULL};
   json_t *v = json_object_get(root, "record");
   if (!v) return 0;
   path_set(c, "record");
   int rc;
   if ((rc = get_object(c, v)) || (rc = check_keys(c, v, keys, "")))
     return rc;
+  json_t *wv = json_object_get(v, "weights");
+  if (wv && (rc = parse_weights(c, wv, cfg))) return rc;
   json_t *s = json_object_get(v, "spikes");
   if (!s) return 0;
   path_key(c, "spikes");
@@ -891,6 +1003,7 @@ void sa_config_destroy(sa_config *cfg) {
   free(cfg->pops);
   free(cfg->projs);
   free(cfg->rec);
+  free(cfg->wrep);
   json_decref(cfg->doc);
   free(cfg->text);
   free(cfg->path);
@@ -964,8 +1077,275 @@ const char *sa_config_text(const sa_config *cfg) { return cfg->text; }
 const char *sa_config_path(const sa_config *cfg) { return cfg->path; }
 size_t sa_config_record_count(const sa_config *cfg) { return cfg->n_rec; }
 
+size_t sa_config_weight_count(const sa_config *cfg) { return cfg->n_wrep; }
+
+const char *sa_config_weight_name(const sa_config *cfg, size_t i) {
+  return cfg->projs[cfg->wrep[i].proj].name;
+}
+
+double sa_config_weight_interval(const sa_config *cfg, size_t i) {
+  return cfg->wrep[i].interval;
+}
+
 const char *sa_config_record_name(const sa_config *cfg, size_t i) {
   return i < cfg->n_rec ? cfg->pops[cfg->rec[i]].name : NULL;
+}
+
+/* ---- memory estimate ------------------------------------------------ */
+
+/* Every array the build allocates has a size known from the document, so
+ * a network that cannot fit is refused here, with the estimate, instead
+ * of being killed by the OOM killer halfway through drawing synapses. The
+ * figures follow sim/connect.c, sim/run.c and models/ (update them
+ * together):
+ *   - a projection keeps 8 bytes a synapse in CSR (uint32 target, float
+ *     weight), 2 more when its delays differ, and 8 bytes per source node
+ *     of row offsets;
+ *   - while one projection is drawn, its synapses sit in four growing
+ *     arrays (uint32 source and target, float weight, uint16 delay: 14
+ *     bytes) whose capacity doubles from 1024, next to the CSR being
+ *     filled, an 8-byte sort index per synapse, a uint64 count per node
+ *     and the row scratch (splitting a projection among threads at
+ *     prepare briefly doubles its CSR: not counted, as the thread count
+ *     is not known here);
+ *   - at prepare, every neuron population gets two rings of doubles of
+ *     (largest delay in ticks + 1) rows;
+ *   - per node: lif_exp 32 bytes, lif_delta 16, poisson 40 (RNG state and
+ *     next stamp), plus a 12-byte spike slot, and 12 bytes per given
+ *     spike time of a spike_source;
+ *   - a plastic projection holds double weights: 4 more bytes a synapse.
+ * Counts are doubles: k * n and n * m overflow 64 bits in a hostile file,
+ * and the answer only needs to be about right. */
+
+enum { MAX_DELAY_TICKS = 65535 };
+
+/* Sources are named; any other model is a neuron, and one not listed is
+ * assumed to keep four 8-byte state variables like lif_exp. */
+static int is_neuron(const char *model) {
+  return strcmp(model, "poisson") && strcmp(model, "spike_source");
+}
+
+static double node_bytes(const char *model) {
+  if (!strcmp(model, "lif_delta")) return 16 + 12;
+  if (!strcmp(model, "poisson")) return 40 + 12;
+  if (!strcmp(model, "spike_source")) return 12;
+  return 32 + 12;
+}
+
+/* Synapses a projection will hold: exact for every connector but
+ * fixed_probability, which gets its mean plus six standard deviations. */
+static double proj_synapses(const sa_config *cfg, const cfg_proj *j) {
+  const sa_connector *k = &j->conn;
+  double ns = cfg->pops[j->src].n, nt = cfg->pops[j->tgt].n;
+  int excl = j->src == j->tgt && !k->allow_autapses;
+  switch (k->type) {
+  case SA_CONN_ALL_TO_ALL: return nt * (ns - excl);
+  case SA_CONN_ONE_TO_ONE: return nt;
+  case SA_CONN_FIXED_PROBABILITY: {
+    double n = nt * (ns - excl);
+    return n * k->p + 6 * sqrt(n * k->p * (1 - k->p));
+  }
+  case SA_CONN_FIXED_INDEGREE: return (double)k->k * nt;
+  case SA_CONN_FIXED_OUTDEGREE: return (double)k->k * ns;
+  case SA_CONN_LIST: return (double)k->n;
+  }
+  return 0;
+}
+
+/* Largest delay in ticks (for the ring size) and whether delays vary
+ * (for the per-synapse delay array). */
+static double proj_dmax(const sa_config *cfg, const cfg_proj *j,
+                        int *varies) {
+  double hi = j->delay.a;
+  *varies = j->delay.kind != SA_DIST_CONST;
+  if (j->delay.kind == SA_DIST_UNIFORM) hi = j->delay.b;
+  if (j->delay.kind == SA_DIST_NORMAL) hi = j->delay.a + 6 * j->delay.b;
+  if (j->l_d) {
+    *varies = 1;
+    hi = 0;
+    for (size_t i = 0; i < j->conn.n; i++)
+      if (j->l_d[i] > hi) hi = j->l_d[i];
+  }
+  double t = round(hi / cfg->dt);
+  return t < 1 ? 1 : t > MAX_DELAY_TICKS ? MAX_DELAY_TICKS : t;
+}
+
+/* Peak bytes of building and preparing the network. *big names the
+ * largest item: -1 - i for projection i, i for population i. */
+static double estimate_bytes(const sa_config *cfg, double *synapses,
+                             double *neurons, long *big) {
+  double nodes = 0, csr_total = 0, peak_build = 0, dmax = 1, worst = -1;
+  double plastic = 0, plastic_copy = 0;
+  *synapses = *neurons = 0;
+  *big = 0;
+  for (size_t i = 0; i < cfg->n_pops; i++) {
+    const cfg_pop *p = &cfg->pops[i];
+    double b = p->n * node_bytes(p->model);
+    if (p->spk_off) b += 12.0 * (double)p->spk_off[p->n];
+    nodes += b;
+    *neurons += p->n;
+    if (b > worst) worst = b, *big = (long)i;
+  }
+  for (size_t i = 0; i < cfg->n_projs; i++) {
+    const cfg_proj *j = &cfg->projs[i];
+    int varies = 0;
+    double n = proj_synapses(cfg, j), d = proj_dmax(cfg, j, &varies);
+    double ns = cfg->pops[j->src].n, nt = cfg->pops[j->tgt].n;
+    if (n > 0 && d > dmax) dmax = d;
+    double csr = n * (varies ? 10 : 8) + 8 * (ns + 1);
+    /* The growing arrays reserve up to twice n, but pages never written
+     * cost no memory: count what is touched (peak RSS is what the OOM
+     * killer and MemAvailable see). */
+    double cap = n > 1024 ? n : 1024;
+    double scratch = 5 * (j->conn.type == SA_CONN_FIXED_OUTDEGREE ? nt : ns);
+    if (j->conn.type == SA_CONN_FIXED_INDEGREE ||
+        j->conn.type == SA_CONN_FIXED_OUTDEGREE)
+      scratch += 4.0 * j->conn.k;
+    /* to_csr: a size_t index per synapse and a uint64 count per node. */
+    double build = csr_total + csr + 14 * cap + 8 * n +
+                   8 * (ns > nt ? ns : nt) + scratch;
+    if (build > peak_build) peak_build = build;
+    csr_total += csr;
+    *synapses += n;
+    if (j->rule) {
+      /* At prepare the float weights become doubles (both live during
+       * the copy) and the rule keeps traces per node (STDP: 24 bytes a
+       * source, 16 a target). */
+      plastic += 4 * n + 24 * ns + 16 * nt;
+      if (4 * n > plastic_copy) plastic_copy = 4 * n;
+    }
+    if (csr + 14 * cap > worst) worst = csr + 14 * cap, *big = -1 - (long)i;
+  }
+  double rings = 0;
+  for (size_t i = 0; i < cfg->n_pops; i++)
+    if (is_neuron(cfg->pops[i].model))
+      rings += 2 * 8 * (dmax + 1) * cfg->pops[i].n;
+  double prepared = csr_total + plastic + plastic_copy + rings;
+  return nodes + (peak_build > prepared ? peak_build : prepared);
+}
+
+/* "512K", "3G", "1.5e9": bytes; 0 if malformed. */
+static double parse_bytes(const char *s) {
+  char *end;
+  double v = strtod(s, &end);
+  switch (*end) {
+  case 'k': case 'K': v *= 1024, end++; break;
+  case 'm': case 'M': v *= 1024.0 * 1024, end++; break;
+  case 'g': case 'G': v *= 1024.0 * 1024 * 1024, end++; break;
+  }
+  return *end || !(v > 0) || !isfinite(v) ? 0 : v;
+}
+
+/* A number from the first line of a small file; -1 if absent or "max". */
+static double file_number(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  char line[64];
+  double v = -1;
+  if (fgets(line, sizeof line, f) && strncmp(line, "max", 3)) {
+    char *end;
+    v = strtod(line, &end);
+    if (end == line) v = -1;
+  }
+  fclose(f);
+  return v;
+}
+
+/* Memory this process may still take, in bytes, and what limits it:
+ * SYNALIGN_MEM_LIMIT when set (tests, fuzzing, a cautious user), else
+ * the least of MemAvailable, the cgroup v2 limit minus its usage (batch
+ * schedulers confine jobs that way) and RLIMIT_AS minus the address
+ * space already mapped. Returns a negative number if nothing is known. */
+static double available_bytes(const char **what) {
+  const char *env = getenv("SYNALIGN_MEM_LIMIT");
+  if (env && *env && parse_bytes(env) > 0) {
+    *what = "SYNALIGN_MEM_LIMIT";
+    return parse_bytes(env);
+  }
+  double best = -1;
+  *what = "";
+  FILE *f = fopen("/proc/meminfo", "r");
+  if (f) {
+    char line[128];
+    unsigned long long kb;
+    while (fgets(line, sizeof line, f))
+      if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+        best = 1024.0 * (double)kb;
+        *what = "available memory";
+      }
+    fclose(f);
+  }
+  if (best < 0) {
+    long pages = sysconf(_SC_AVPHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && size > 0) {
+      best = (double)pages * (double)size;
+      *what = "free memory";
+    }
+  }
+  f = fopen("/proc/self/cgroup", "r");
+  if (f) {
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+      if (strncmp(line, "0::", 3)) continue;
+      line[strcspn(line, "\n")] = '\0';
+      char p[640];
+      snprintf(p, sizeof p, "/sys/fs/cgroup%s/memory.max", line + 3);
+      double max = file_number(p);
+      snprintf(p, sizeof p, "/sys/fs/cgroup%s/memory.current", line + 3);
+      double cur = file_number(p);
+      if (max > 0 && cur >= 0 && (best < 0 || max - cur < best)) {
+        best = max > cur ? max - cur : 0;
+        *what = "the cgroup's memory limit";
+      }
+    }
+    fclose(f);
+  }
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+    double mapped = 0;
+    long pages = 0, size = sysconf(_SC_PAGESIZE);
+    f = fopen("/proc/self/statm", "r");
+    if (f) {
+      if (fscanf(f, "%ld", &pages) == 1 && size > 0)
+        mapped = (double)pages * (double)size;
+      fclose(f);
+    }
+    double left = (double)rl.rlim_cur - mapped;
+    if (left < 0) left = 0;
+    if (best < 0 || left < best) {
+      best = left;
+      *what = "the address-space limit (ulimit -v)";
+    }
+  }
+  return best;
+}
+
+static void fmt_bytes(char *buf, size_t n, double b) {
+  if (b >= 1e9) snprintf(buf, n, "%.1f GB", b / 1e9);
+  else if (b >= 1e6) snprintf(buf, n, "%.1f MB", b / 1e6);
+  else snprintf(buf, n, "%.0f kB", b / 1e3);
+}
+
+static int check_memory(ctx *c, const sa_config *cfg) {
+  double syn, neurons;
+  long big;
+  double need = estimate_bytes(cfg, &syn, &neurons, &big);
+  const char *what;
+  double have = available_bytes(&what);
+  if (have < 0 || need <= have) return 0;
+  if (big < 0) {
+    path_set(c, "projections");
+    path_idx(c, (size_t)(-1 - big));
+  } else {
+    path_set(c, "populations");
+    path_key(c, cfg->pops[big].name);
+  }
+  char a[32], b[32];
+  fmt_bytes(a, sizeof a, need);
+  fmt_bytes(b, sizeof b, have);
+  return fail(c, SA_ENOMEM, "the network needs about %s of memory (%.3g "
+              "synapses, %.3g nodes) but %s allows %s; refused before "
+              "building it", a, syn, neurons, what, b);
 }
 
 /* ---- public: build -------------------------------------------------- */
@@ -1026,6 +1406,19 @@ static int build_pop(ctx *c, sa_net *net, const cfg_pop *p, int *index) {
 static int prepare_fail(ctx *c, const sa_config *cfg, const sa_net *net,
                         int rc) {
   const char *msg = sa_net_errmsg(net);
+  if (msg && !strncmp(msg, "projection '", 12)) {
+    /* A rule's parameter check: point at the projection's rule. */
+    for (size_t i = 0; i < cfg->n_projs; i++) {
+      size_t len = strlen(cfg->projs[i].name);
+      if (!strncmp(msg + 12, cfg->projs[i].name, len) &&
+          msg[12 + len] == '\'') {
+        path_set(c, "projections");
+        path_idx(c, i);
+        if (cfg->projs[i].rule) path_key(c, "rule");
+        return core_fail(c, net, rc);
+      }
+    }
+  }
   path_set(c, "populations");
   for (size_t i = 0; i < cfg->n_pops && msg; i++) {
     const char *name = cfg->pops[i].name;
@@ -1045,6 +1438,8 @@ int sa_config_build(const sa_config *cfg, uint64_t seed, sa_net **out,
   ctx c = {.file = cfg->path, .err = err, .errlen = errlen};
   *out = NULL;
   if (err && errlen) err[0] = '\0';
+  int mrc = check_memory(&c, cfg);
+  if (mrc) return mrc;
   sa_net *net = NULL;
   int *index = malloc((cfg->n_pops ? cfg->n_pops : 1) * sizeof *index);
   if (!index) return fail(&c, SA_ENOMEM, "out of memory");
@@ -1057,10 +1452,12 @@ int sa_config_build(const sa_config *cfg, uint64_t seed, sa_net **out,
     rc = build_pop(&c, net, &cfg->pops[i], &index[i]);
   for (size_t i = 0; !rc && i < cfg->n_projs; i++) {
     const cfg_proj *j = &cfg->projs[i];
+    int pj = -1;
     rc = sa_net_add_projection(net, j->name, index[j->src], index[j->tgt],
                                &j->conn, &j->weight, &j->delay, j->receptor,
-                               NULL);
-    if (rc) {
+                               &pj);
+    if (!rc && j->rule) rc = build_rule(&c, net, j, pj, i);
+    else if (rc) {
       /* The core's sentence says what was wrong (sizes, k, sign of the
        * weight, target model); the path names the projection. */
       path_set(&c, "projections");

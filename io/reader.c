@@ -32,8 +32,13 @@ static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *ud)
 {
   (void)n;
   char *buf = ud;
-  if (e->desc != NULL && e->desc[0] != '\0')
+  if (e->desc != NULL && e->desc[0] != '\0') {
     snprintf(buf, 256, "%s", e->desc);
+    /* Some descriptions span lines; messages are one line. */
+    for (char *p = buf; *p != '\0'; p++)
+      if (*p == '\n' || *p == '\r')
+        *p = ' ';
+  }
   return 0;
 }
 
@@ -83,6 +88,99 @@ static int is_group(hid_t loc, const char *name)
   return yes;
 }
 
+/* HDF5 1.10 walks a global heap collection ("GCOL", where variable-length
+ * strings live) from object to object by each object's stored size, with
+ * no bounds check: a free-space object of size 0 is an endless loop and a
+ * size past the collection's end a read beyond it (an 8-KiB file will do;
+ * found by tests/fuzz/fuzz_spikefile). Before any string attribute is
+ * read, every collection in the first GHEAP_SCAN bytes is walked the same
+ * way here. Collections further in are not checked; HDF5 writers (ours,
+ * h5py) put those of attributes near the start. */
+enum { GHEAP_SCAN = 4 << 20 };
+
+static uint64_t get_le(const unsigned char *p, int n)
+{
+  uint64_t v = 0;
+  for (int i = n - 1; i >= 0; i--)
+    v = v << 8 | p[i];
+  return v;
+}
+
+/* 0 if the collections look walkable, else SA_EIO with err set. */
+static int gheap_check(const char *path, char *err, size_t errlen)
+{
+  static const unsigned char sig[8] = {0x89, 'H', 'D', 'F',
+                                       '\r', '\n', 0x1a, '\n'};
+  int fd = open(path, O_RDONLY);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0) {
+    if (fd >= 0)
+      close(fd);
+    return 0;   /* the HDF5 open has reported or will report it */
+  }
+  size_t len = st.st_size < GHEAP_SCAN ? (size_t)st.st_size : GHEAP_SCAN;
+  unsigned char *buf = malloc(len);
+  size_t got = 0;
+  while (buf != NULL && got < len) {
+    ssize_t r = pread(fd, buf + got, len - got, (off_t)got);
+    if (r <= 0)
+      break;
+    got += (size_t)r;
+  }
+  close(fd);
+  if (buf == NULL) {
+    set_err(err, errlen, "%s: out of memory", path);
+    return SA_ENOMEM;
+  }
+  /* Size of lengths, from the superblock (byte 14 in versions 0 and 1,
+   * byte 10 in 2 and 3). */
+  int ls = 8;
+  for (size_t off = 0; off + 16 <= got; off = off ? off * 2 : 512) {
+    if (memcmp(buf + off, sig, 8) == 0) {
+      ls = buf[off + 8] < 2 ? buf[off + 14] : buf[off + 10];
+      break;
+    }
+  }
+  if (ls != 2 && ls != 4 && ls != 8)
+    ls = 8;
+  size_t head = 8 + (size_t)ls;   /* collection and object headers */
+  int rc = 0;
+  for (size_t at = 0; at + head <= got && rc == 0; at++) {
+    const unsigned char *g = buf + at;
+    if (g[0] != 'G' || memcmp(g, "GCOL", 4) != 0 || g[4] != 1)
+      continue;
+    uint64_t size = get_le(g + 8, ls);
+    if (size < head || size > got - at)
+      continue;   /* not a collection, or not all of it in the window */
+    uint64_t p = head;
+    while (p < size && rc == 0) {
+      uint64_t left = size - p;
+      if (left < head)
+        break;    /* HDF5 takes a short tail as free space */
+      unsigned idx = (unsigned)get_le(g + p, 2);
+      uint64_t osz = get_le(g + p + 8, ls);
+      uint64_t need = idx ? head + ((osz + 7) & ~(uint64_t)7) : osz;
+      if (need == 0 || need > left || osz > left) {
+        set_err(err, errlen,
+                "%s: corrupt HDF5 global heap at byte %llu (HDF5 1.10 "
+                "would loop or read past it); not read", path,
+                (unsigned long long)(at + p));
+        rc = SA_EIO;
+      }
+      p += need;
+    }
+  }
+  free(buf);
+  return rc;
+}
+
+/* An SWMR reader retries a metadata read whose checksum fails, sleeping
+ * 1, 2, 4 ... ns in between, by default 100 times: on a corrupt or
+ * truncated file (an 11-byte one will do) that is an endless hang, found
+ * by tests/fuzz/fuzz_spikefile. 28 attempts still ride out a live writer's
+ * torn reads, with at most ~0.27 s of backoff. */
+enum { SWMR_READ_ATTEMPTS = 28 };
+
 /* Open path for reading and check that it is a SONATA spike file. Returns
  * the file id or a negative SA_E* code with err set. */
 static hid_t open_spikefile(const char *path, char *err, size_t errlen)
@@ -115,7 +213,16 @@ static hid_t open_spikefile(const char *path, char *err, size_t errlen)
    * killed (consistency flags still set). Files in the old format refuse
    * it, and open plainly. */
   char d[256];
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl >= 0 &&
+      H5Pset_metadata_read_attempts(fapl, SWMR_READ_ATTEMPTS) < 0) {
+    H5Pclose(fapl);
+    fapl = H5I_INVALID_HID;   /* open anyway, with HDF5's default */
+  }
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ,
+                    fapl >= 0 ? fapl : H5P_DEFAULT);
+  if (fapl >= 0)
+    H5Pclose(fapl);
   if (f < 0)
     f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) {
@@ -469,6 +576,12 @@ int sa_spikefile_info(const char *path, sa_spikefile *out, char *err,
   if (f < 0) {
     H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
     return (int)f;
+  }
+  int hrc = gheap_check(path, err, errlen);
+  if (hrc < 0) {
+    H5Fclose(f);
+    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    return hrc;
   }
   /* Provenance is ours; foreign files simply leave it empty. */
   int oom = 0, rc = 0;

@@ -29,6 +29,11 @@ int sa_config_build(const sa_config *cfg, uint64_t seed, sa_net **out,
 /* Names of the populations whose spikes are recorded ("record.spikes"). */
 size_t sa_config_record_count(const sa_config *cfg);
 const char *sa_config_record_name(const sa_config *cfg, size_t i);
+/* Weight reports ("record.weights"): projection name and interval (ms; the
+ * run's duration when the file gives none). */
+size_t sa_config_weight_count(const sa_config *cfg);
+const char *sa_config_weight_name(const sa_config *cfg, size_t i);
+double sa_config_weight_interval(const sa_config *cfg, size_t i);
 
 /* ---- SONATA spike writer -------------------------------------------- */
 
@@ -49,6 +54,29 @@ typedef struct sa_provenance {
 int sa_writer_open(sa_writer **out, const char *path, const sa_net *net,
                    const unsigned char *record, const sa_provenance *prov,
                    int overwrite, double flush_ms, char *err, size_t errlen);
+/* The same in steps, to add weight reports: sa_writer_create makes the
+ * file and the spike layout; sa_writer_add_weights adds a projection's
+ * report (SONATA frame layout under /report/<projection>/, columns grouped
+ * by target node, mapping/source_ids and target_ids give each column's
+ * endpoints); sa_writer_start switches to SWMR and starts the writer
+ * thread, after which nothing can be added. A writer that is never started
+ * is discarded, file and all, by sa_writer_close. Fail with: as
+ * sa_writer_open; add_weights also SA_EINVAL (started, bad projection,
+ * empty projection, reported twice). */
+int sa_writer_create(sa_writer **out, const char *path, const sa_net *net,
+                     const unsigned char *record, const sa_provenance *prov,
+                     int overwrite, double flush_ms, char *err,
+                     size_t errlen);
+int sa_writer_add_weights(sa_writer *w, sa_net *net, int proj,
+                          double interval_ms, char *err, size_t errlen);
+int sa_writer_start(sa_writer *w, char *err, size_t errlen);
+/* Queue a snapshot of report `report` (order of add_weights) taken at
+ * t_ms; weights in the core's CSR order (sa_net_proj_weights). Copies
+ * them; may wait while the writer is behind. Fails with: SA_EINVAL,
+ * SA_ENOMEM. */
+int sa_writer_weights(sa_writer *w, int report, double t_ms,
+                      const double *weights);
+
 /* An sa_spike_cb: copies the spikes into the current batch (no HDF5 call
  * on the caller's thread). */
 void sa_writer_spikes(void *writer, int pop, const sa_tick *stamp,
@@ -83,6 +111,34 @@ void sa_spikefile_free(sa_spikefile *f);
  * Fails with: SA_ENOENT (no such population), SA_EIO, SA_ENOMEM. */
 int sa_spikefile_read(const char *path, const char *pop, double **t,
                       uint64_t **id, size_t *n, char *err, size_t errlen);
+
+/* ---- Weight reports ------------------------------------------------ */
+
+typedef struct sa_weightreport {
+  char name[64], source[64], target[64], rule[32], units[16];
+  uint64_t nsyn, frames;
+  double interval;          /* ms */
+} sa_weightreport;
+
+/* The weight reports a file holds (*out malloc'd, caller frees; none is
+ * not an error). Fails with: SA_ENOENT (no file), SA_EIO, SA_ENOMEM. */
+int sa_report_list(const char *path, sa_weightreport **out, int *n,
+                   char *err, size_t errlen);
+
+typedef struct sa_weightframe {
+  sa_weightreport info;
+  uint64_t frame, n;
+  double t;                 /* ms */
+  uint64_t *source, *target;/* node ids within their populations */
+  float *weight;            /* owned; free with sa_weightframe_free */
+} sa_weightframe;
+
+/* The snapshot of projection `name` taken last at or before at_ms (the
+ * last one when at_ms < 0). Fails with: SA_ENOENT (no such report or no
+ * snapshot yet), SA_EIO, SA_ENOMEM. */
+int sa_report_read(const char *path, const char *name, double at_ms,
+                   sa_weightframe *out, char *err, size_t errlen);
+void sa_weightframe_free(sa_weightframe *f);
 
 /* ---- Signals -------------------------------------------------------- */
 

@@ -46,6 +46,29 @@ typedef struct wpop {
   hsize_t written;     /* elements already in both datasets */
 } wpop;
 
+/* A weight report: one projection's weights every `interval` ms as a
+ * SONATA frame report. Columns are ordered by target node (SONATA groups a
+ * node's elements together); perm maps a column to the synapse's index in
+ * the core's CSR order, which is also its element id. */
+typedef struct wrep {
+  char *name;
+  uint64_t nsyn;
+  uint64_t *perm;
+  double interval;     /* ms */
+  double t_first;      /* time of the first frame, ms */
+  hid_t ds_data, ds_times, ds_time3;
+  hsize_t frames;      /* written */
+} wrep;
+
+/* One snapshot on its way to the writer thread (allocated per snapshot,
+ * which is per report interval, never per spike). */
+typedef struct frame {
+  struct frame *next;
+  int rep;
+  double t;
+  float data[];
+} frame;
+
 /* Hand-off between the simulation thread (producer) and the writer thread.
  *
  * There are N_BATCHES batch buffers. At any time each one is in exactly one
@@ -89,6 +112,13 @@ struct sa_writer {
   int n_spare;
   int stopping;
   uint64_t oom_dropped;
+  frame *fq_head, *fq_tail;   /* weight frames, FIFO */
+  int fq_len;
+
+  wrep *reps;
+  int n_reps;
+  double flush_ms;
+  int started;
 
   /* Writer thread only until it is joined. */
   int failed;
@@ -123,8 +153,14 @@ static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *ud)
 {
   (void)n;
   char *buf = ud;
-  if (e->desc != NULL && e->desc[0] != '\0')
+  if (e->desc != NULL && e->desc[0] != '\0') {
     snprintf(buf, 256, "%s", e->desc);
+    /* Some descriptions span lines ("file write failed: time = ...\n,
+     * filename = ..."); messages are one line. */
+    for (char *p = buf; *p != '\0'; p++)
+      if (*p == '\n' || *p == '\r')
+        *p = ' ';
+  }
   return 0;
 }
 
@@ -460,6 +496,40 @@ static void write_batch(sa_writer *w, batch *b)
   }
 }
 
+/* Append one weight frame: a row of data, its time in `times`. */
+static void write_frame(sa_writer *w, frame *f)
+{
+  wrep *r = &w->reps[f->rep];
+  if (w->failed)
+    return;
+  char d[256];
+  hsize_t dims[2] = {r->frames + 1, r->nsyn};
+  hsize_t start[2] = {r->frames, 0}, count[2] = {1, r->nsyn};
+  hid_t fs = -1, ms = -1;
+  int ok = H5Dset_extent(r->ds_data, dims) >= 0 &&
+           (fs = H5Dget_space(r->ds_data)) >= 0 &&
+           H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count,
+                               NULL) >= 0 &&
+           (ms = H5Screate_simple(2, count, NULL)) >= 0 &&
+           H5Dwrite(r->ds_data, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT,
+                    f->data) >= 0 &&
+           append(r->ds_times, H5T_NATIVE_DOUBLE, r->frames, &f->t, 1) >= 0;
+  if (ms >= 0)
+    H5Sclose(ms);
+  if (fs >= 0)
+    H5Sclose(fs);
+  if (ok && r->frames == 0)
+    r->t_first = f->t;
+  if (ok)
+    r->frames++;
+  if (!ok || H5Fflush(w->file, H5F_SCOPE_LOCAL) < 0) {
+    snprintf(w->errmsg, sizeof w->errmsg,
+             "%s: writing the weights of '%s' failed: %s", w->path, r->name,
+             h5_detail(d));
+    w->failed = 1;
+  }
+}
+
 static void reset_batch(batch *b, int n_pops)
 {
   for (int p = 0; p < n_pops; p++)
@@ -480,8 +550,24 @@ static void drain(sa_writer *w)
   for (;;) {
     uv_mutex_lock(&w->mu);
     if (w->q_len == 0) {
+      /* Spikes first, then frames: a frame at t follows the spikes up to
+       * t, which were queued before it. */
+      frame *f = w->fq_head;
+      if (f != NULL) {
+        w->fq_head = f->next;
+        if (w->fq_head == NULL)
+          w->fq_tail = NULL;
+        w->fq_len--;
+      }
       uv_mutex_unlock(&w->mu);
-      return;
+      if (f == NULL)
+        return;
+      write_frame(w, f);
+      free(f);
+      uv_mutex_lock(&w->mu);
+      uv_cond_signal(&w->space);
+      uv_mutex_unlock(&w->mu);
+      continue;
     }
     batch *b = w->queue[w->q_head];
     w->q_head = (w->q_head + 1) % N_BATCHES;
@@ -503,7 +589,7 @@ static void on_wake(uv_async_t *h)
   sa_writer *w = h->data;
   drain(w);
   uv_mutex_lock(&w->mu);
-  int stop = w->stopping && w->q_len == 0;
+  int stop = w->stopping && w->q_len == 0 && w->fq_len == 0;
   uv_mutex_unlock(&w->mu);
   if (stop) {
     uv_close((uv_handle_t *)&w->wake, NULL);
@@ -610,6 +696,16 @@ static void free_writer(sa_writer *w)
       free(w->pops[p].name);
   }
   free(w->pops);
+  for (int i = 0; i < w->n_reps; i++) {
+    free(w->reps[i].name);
+    free(w->reps[i].perm);
+  }
+  free(w->reps);
+  while (w->fq_head != NULL) {
+    frame *f = w->fq_head;
+    w->fq_head = f->next;
+    free(f);
+  }
   free(w->dir);
   free(w->path);
   free(w);
@@ -623,6 +719,15 @@ static void close_datasets(sa_writer *w)
     if (w->pops[p].ds_id >= 0)
       H5Dclose(w->pops[p].ds_id);
     w->pops[p].ds_t = w->pops[p].ds_id = H5I_INVALID_HID;
+  }
+  for (int i = 0; i < w->n_reps; i++) {
+    wrep *r = &w->reps[i];
+    hid_t *ds[] = {&r->ds_data, &r->ds_times, &r->ds_time3};
+    for (int k = 0; k < 3; k++) {
+      if (*ds[k] >= 0)
+        H5Dclose(*ds[k]);
+      *ds[k] = H5I_INVALID_HID;
+    }
   }
 }
 
@@ -769,9 +874,10 @@ static void stop_sync(sa_writer *w)
   }
 }
 
-int sa_writer_open(sa_writer **out, const char *path, const sa_net *net,
-                   const unsigned char *record, const sa_provenance *prov,
-                   int overwrite, double flush_ms, char *err, size_t errlen)
+int sa_writer_create(sa_writer **out, const char *path, const sa_net *net,
+                     const unsigned char *record, const sa_provenance *prov,
+                     int overwrite, double flush_ms, char *err,
+                     size_t errlen)
 {
   if (out == NULL)
     return SA_EINVAL;
@@ -794,6 +900,16 @@ int sa_writer_open(sa_writer **out, const char *path, const sa_net *net,
   if (rc < 0) {
     free_writer(w);
     return rc;
+  }
+  /* On a full disk the layout or the SWMR switch fails inside HDF5, which
+   * 1.10 cannot close cleanly (room_for): refuse before creating. */
+  if (!room_for(w, 0)) {
+    char *tail = strstr(w->errmsg, "; spike writing stopped");
+    if (tail != NULL)
+      *tail = '\0';
+    set_err(err, errlen, "%s; the file was not created", w->errmsg);
+    free_writer(w);
+    return SA_EIO;
   }
   w->dt = sa_net_dt(net);
   double k = w->dt > 0 ? nearbyint(1.0 / w->dt) : 0;
@@ -833,15 +949,7 @@ int sa_writer_open(sa_writer **out, const char *path, const sa_net *net,
             h5_detail(d));
     goto fail;
   }
-  if (H5Fstart_swmr_write(w->file) < 0) {
-    set_err(err, errlen, "%s: cannot switch to SWMR mode: %s", path,
-            h5_detail(d));
-    goto fail;
-  }
-  if (start_thread(w, flush_ms) < 0) {
-    set_err(err, errlen, "%s: cannot start the writer thread", path);
-    goto fail;
-  }
+  w->flush_ms = flush_ms;
   H5Pclose(fapl);
   H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
   *out = w;
@@ -862,10 +970,324 @@ fail:
   return rc;
 }
 
+/* Undo sa_writer_create / a failed start: the file goes, it never held a
+ * run. */
+static void discard(sa_writer *w)
+{
+  H5E_auto2_t old_fn;
+  void *old_data;
+  H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  stop_sync(w);
+  close_datasets(w);
+  if (w->file >= 0) {
+    H5Fclose(w->file);
+    unlink(w->path);
+  }
+  H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+  free_writer(w);
+}
+
+int sa_writer_start(sa_writer *w, char *err, size_t errlen)
+{
+  if (w == NULL || w->started)
+    return SA_EINVAL;
+  H5E_auto2_t old_fn;
+  void *old_data;
+  H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  char d[256];
+  int rc = 0;
+  if (H5Fstart_swmr_write(w->file) < 0) {
+    set_err(err, errlen, "%s: cannot switch to SWMR mode: %s", w->path,
+            h5_detail(d));
+    rc = SA_EIO;
+  } else if (start_thread(w, w->flush_ms) < 0) {
+    set_err(err, errlen, "%s: cannot start the writer thread", w->path);
+    rc = SA_EIO;
+  }
+  H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+  if (rc) {
+    discard(w);
+    return rc;
+  }
+  w->started = 1;
+  return 0;
+}
+
+int sa_writer_open(sa_writer **out, const char *path, const sa_net *net,
+                   const unsigned char *record, const sa_provenance *prov,
+                   int overwrite, double flush_ms, char *err, size_t errlen)
+{
+  int rc = sa_writer_create(out, path, net, record, prov, overwrite,
+                            flush_ms, err, errlen);
+  if (rc == 0 && (rc = sa_writer_start(*out, err, errlen)) != 0)
+    *out = NULL;
+  return rc;
+}
+
+static const char *weight_units(const char *model)
+{
+  if (model == NULL)
+    return "";
+  if (!strcmp(model, "lif_delta"))
+    return "mV";
+  if (!strcmp(model, "lif_exp"))
+    return "pA";
+  if (!strcmp(model, "lif_cond_exp"))
+    return "nS";
+  return "";
+}
+
+static hid_t fixed_dataset(hid_t g, const char *name, hid_t ftype,
+                           hid_t mtype, hsize_t n, const void *data)
+{
+  hid_t sp = H5Screate_simple(1, &n, NULL);
+  if (sp < 0)
+    return -1;
+  hid_t ds = H5Dcreate2(g, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT,
+                        H5P_DEFAULT);
+  H5Sclose(sp);
+  if (ds >= 0 && n > 0 &&
+      H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+    H5Dclose(ds);
+    return -1;
+  }
+  return ds;
+}
+
+static int write_fixed(hid_t g, const char *name, hid_t ftype, hid_t mtype,
+                       hsize_t n, const void *data)
+{
+  hid_t ds = fixed_dataset(g, name, ftype, mtype, n, data);
+  if (ds < 0)
+    return -1;
+  H5Dclose(ds);
+  return 0;
+}
+
+/* The SONATA frame-report layout of one projection, created before SWMR:
+ *   /report/<proj>/data                 float32 [frames x synapses]
+ *   /report/<proj>/mapping/node_ids     target nodes with synapses
+ *   /report/<proj>/mapping/index_pointers (+ hard link index_pointer)
+ *   /report/<proj>/mapping/element_ids  synapse index in the core's order
+ *   /report/<proj>/mapping/source_ids, target_ids  each column's endpoints
+ *   /report/<proj>/mapping/time         (start, stop, step) ms
+ *   /report/<proj>/mapping/times        each frame's exact time, ms */
+static int report_layout(sa_writer *w, wrep *r, sa_net *net, int proj,
+                         uint64_t *src, uint64_t *tgt, uint32_t *elem,
+                         uint64_t *nodes, uint64_t *ptr, uint64_t n_nodes)
+{
+  int rc = -1;
+  hid_t rg = -1, pg = -1, mg = -1, dcpl = -1, sp = -1, tcpl = -1;
+  htri_t have = H5Lexists(w->file, "report", H5P_DEFAULT);
+  if (have < 0)
+    goto out;
+  rg = have ? H5Gopen2(w->file, "report", H5P_DEFAULT)
+            : H5Gcreate2(w->file, "report", H5P_DEFAULT, H5P_DEFAULT,
+                         H5P_DEFAULT);
+  if (rg < 0)
+    goto out;
+  pg = H5Gcreate2(rg, r->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (pg < 0)
+    goto out;
+  const char *rule = sa_net_proj_rule(net, proj);
+  if (attr_vstr(pg, "source", sa_net_pop_name(net,
+                    sa_net_proj_source(net, proj))) < 0 ||
+      attr_vstr(pg, "target", sa_net_pop_name(net,
+                    sa_net_proj_target(net, proj))) < 0 ||
+      attr_vstr(pg, "rule", rule != NULL ? rule : "static") < 0)
+    goto out;
+  hsize_t dims[2] = {0, r->nsyn}, maxd[2] = {H5S_UNLIMITED, r->nsyn};
+  hsize_t chunk[2] = {1, r->nsyn < 65536 ? r->nsyn : 65536};
+  dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  sp = H5Screate_simple(2, dims, maxd);
+  if (dcpl < 0 || sp < 0 || H5Pset_chunk(dcpl, 2, chunk) < 0 ||
+      (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0 &&
+       (H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, 1) < 0)))
+    goto out;
+  r->ds_data = H5Dcreate2(pg, "data", H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl,
+                          H5P_DEFAULT);
+  if (r->ds_data < 0 ||
+      attr_vstr(r->ds_data, "units",
+                weight_units(sa_net_pop_model(net,
+                             sa_net_proj_target(net, proj)))) < 0)
+    goto out;
+  mg = H5Gcreate2(pg, "mapping", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (mg < 0 ||
+      write_fixed(mg, "node_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64, n_nodes,
+                  nodes) < 0 ||
+      write_fixed(mg, "index_pointers", H5T_STD_U64LE, H5T_NATIVE_UINT64,
+                  n_nodes + 1, ptr) < 0 ||
+      H5Lcreate_hard(mg, "index_pointers", mg, "index_pointer", H5P_DEFAULT,
+                     H5P_DEFAULT) < 0 ||
+      write_fixed(mg, "element_ids", H5T_STD_U32LE, H5T_NATIVE_UINT32,
+                  r->nsyn, elem) < 0 ||
+      write_fixed(mg, "source_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64,
+                  r->nsyn, src) < 0 ||
+      write_fixed(mg, "target_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64,
+                  r->nsyn, tgt) < 0)
+    goto out;
+  double t3[3] = {0.0, 0.0, r->interval};
+  r->ds_time3 = fixed_dataset(mg, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                              3, t3);
+  if (r->ds_time3 < 0 || attr_vstr(r->ds_time3, "units", "ms") < 0)
+    goto out;
+  hsize_t tchunk = 256;
+  tcpl = H5Pcreate(H5P_DATASET_CREATE);
+  if (tcpl < 0 || H5Pset_chunk(tcpl, 1, &tchunk) < 0)
+    goto out;
+  r->ds_times = make_dataset(mg, "times", H5T_IEEE_F64LE, tcpl);
+  if (r->ds_times < 0 || attr_vstr(r->ds_times, "units", "ms") < 0)
+    goto out;
+  rc = 0;
+out:
+  if (tcpl >= 0)
+    H5Pclose(tcpl);
+  if (sp >= 0)
+    H5Sclose(sp);
+  if (dcpl >= 0)
+    H5Pclose(dcpl);
+  if (mg >= 0)
+    H5Gclose(mg);
+  if (pg >= 0)
+    H5Gclose(pg);
+  if (rg >= 0)
+    H5Gclose(rg);
+  return rc;
+}
+
+int sa_writer_add_weights(sa_writer *w, sa_net *net, int proj,
+                          double interval, char *err, size_t errlen)
+{
+  if (w == NULL || net == NULL || w->started || proj < 0 ||
+      proj >= sa_net_proj_count(net) || !(interval > 0))
+    return SA_EINVAL;
+  const char *name = sa_net_proj_name(net, proj);
+  uint64_t n = sa_net_proj_size(net, proj);
+  for (int i = 0; i < w->n_reps; i++)
+    if (!strcmp(w->reps[i].name, name)) {
+      set_err(err, errlen, "%s: weights of '%s' are reported twice",
+              w->path, name);
+      return SA_EINVAL;
+    }
+  if (n == 0 || n > UINT32_MAX) {
+    set_err(err, errlen, "%s: projection '%s' has %llu synapses; a weight "
+            "report needs 1 to 2^32 - 1", w->path, name,
+            (unsigned long long)n);
+    return SA_EINVAL;
+  }
+  wrep *reps = realloc(w->reps, (size_t)(w->n_reps + 1) * sizeof *reps);
+  if (reps == NULL)
+    return SA_ENOMEM;
+  w->reps = reps;
+  wrep *r = &w->reps[w->n_reps];
+  memset(r, 0, sizeof *r);
+  r->ds_data = r->ds_times = r->ds_time3 = H5I_INVALID_HID;
+  r->nsyn = n;
+  r->interval = interval;
+  r->name = dup_str(name);
+  r->perm = malloc(n * sizeof *r->perm);
+  uint32_t n_tgt = sa_net_pop_size(net, sa_net_proj_target(net, proj));
+  uint32_t *s32 = malloc(n * sizeof *s32), *t32 = malloc(n * sizeof *t32);
+  uint64_t *src = malloc(n * sizeof *src), *tgt = malloc(n * sizeof *tgt);
+  uint32_t *elem = malloc(n * sizeof *elem);
+  uint64_t *count = calloc((size_t)n_tgt + 1, sizeof *count);
+  uint64_t *nodes = malloc(((size_t)n_tgt + 1) * sizeof *nodes);
+  uint64_t *ptr = malloc(((size_t)n_tgt + 2) * sizeof *ptr);
+  int rc = SA_ENOMEM;
+  if (r->name == NULL || r->perm == NULL || s32 == NULL || t32 == NULL ||
+      src == NULL || tgt == NULL || elem == NULL || count == NULL ||
+      nodes == NULL || ptr == NULL) {
+    free(r->name);
+    free(r->perm);
+    goto out;
+  }
+  w->n_reps++;
+  sa_net_proj_get(net, proj, s32, t32, NULL, NULL);
+  /* Counting sort of the synapses by target, stable in CSR order. */
+  for (uint64_t q = 0; q < n; q++)
+    count[t32[q] + 1]++;
+  uint64_t n_nodes = 0;
+  ptr[0] = 0;
+  for (uint32_t j = 0; j < n_tgt; j++) {
+    if (count[j + 1] > 0) {
+      nodes[n_nodes] = j;
+      ptr[n_nodes + 1] = ptr[n_nodes] + count[j + 1];
+      n_nodes++;
+    }
+    count[j + 1] += count[j];
+  }
+  for (uint64_t q = 0; q < n; q++)
+    r->perm[count[t32[q]]++] = q;
+  for (uint64_t c = 0; c < n; c++) {
+    uint64_t q = r->perm[c];
+    src[c] = s32[q];
+    tgt[c] = t32[q];
+    elem[c] = (uint32_t)q;
+  }
+  H5E_auto2_t old_fn;
+  void *old_data;
+  H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  char d[256];
+  rc = 0;
+  if (report_layout(w, r, net, proj, src, tgt, elem, nodes, ptr,
+                    n_nodes) < 0) {
+    set_err(err, errlen, "%s: creating the weight report of '%s' failed: %s",
+            w->path, name, h5_detail(d));
+    rc = SA_EIO;
+  }
+  H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+out:
+  free(s32);
+  free(t32);
+  free(src);
+  free(tgt);
+  free(elem);
+  free(count);
+  free(nodes);
+  free(ptr);
+  return rc;
+}
+
+int sa_writer_weights(sa_writer *w, int report, double t_ms,
+                      const double *weights)
+{
+  if (w == NULL || !w->started || report < 0 || report >= w->n_reps)
+    return SA_EINVAL;
+  const wrep *r = &w->reps[report];
+  frame *f = malloc(sizeof *f + r->nsyn * sizeof(float));
+  if (f == NULL)
+    return SA_ENOMEM;
+  f->next = NULL;
+  f->rep = report;
+  f->t = t_ms;
+  for (uint64_t c = 0; c < r->nsyn; c++)
+    f->data[c] = (float)weights[r->perm[c]];
+  uv_mutex_lock(&w->mu);
+  /* Back-pressure as for spikes: at most a few frames wait in memory. */
+  while (w->fq_len >= N_BATCHES)
+    uv_cond_wait(&w->space, &w->mu);
+  if (w->fq_tail != NULL)
+    w->fq_tail->next = f;
+  else
+    w->fq_head = f;
+  w->fq_tail = f;
+  w->fq_len++;
+  uv_mutex_unlock(&w->mu);
+  uv_async_send(&w->wake);
+  return 0;
+}
+
 int sa_writer_close(sa_writer *w, int interrupted, char *err, size_t errlen)
 {
   if (w == NULL)
     return 0;
+  if (!w->started) {
+    discard(w);
+    return 0;
+  }
   if (w->have_thread) {
     uv_mutex_lock(&w->mu);
     if (w->cur != NULL && w->cur->n > 0) {
@@ -899,6 +1321,22 @@ int sa_writer_close(sa_writer *w, int interrupted, char *err, size_t errlen)
   H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   char d[256];
+  /* mapping/time of each report: [first frame, one step past the last,
+   * step), SONATA's right-open convention; `times` has the exact list. */
+  for (int i = 0; i < w->n_reps; i++) {
+    wrep *r = &w->reps[i];
+    if (r->frames == 0)
+      continue;
+    double t3[3] = {r->t_first,
+                    r->t_first + (double)r->frames * r->interval,
+                    r->interval};
+    if (H5Dwrite(r->ds_time3, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL,
+                 H5P_DEFAULT, t3) < 0 && rc == 0) {
+      set_err(err, errlen, "%s: writing mapping/time failed: %s", w->path,
+              h5_detail(d));
+      rc = SA_EIO;
+    }
+  }
   /* Still SWMR: "status" exists since open, so this modifies, not creates.
    * Data missing after a write error makes the run incomplete too. */
   const char *status = interrupted || rc < 0 ? "interrupted" : "complete";

@@ -111,16 +111,16 @@ static int prepare(sa_pop *p, double h) {
 /* Branch-free first pass (vectorised), threshold in a second pass; see
  * lif_exp.c. */
 SA_VECTOR_CLONES
-static int update(sa_pop *p, sa_tick k, double *restrict in_ex,
-                  double *restrict in_in) {
+static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
+                  double *restrict in_ex, double *restrict in_in,
+                  sa_spikebuf *out) {
   state *s = p->state;
   const params *pp = p->params;
   const double P33 = s->P33, drive = s->P30 * pp->I_e, theta = s->theta;
   double *restrict V = s->V;
   int64_t *restrict r = s->r;
-  const uint32_t n = p->n;
   int64_t crossed = 0;
-  for (uint32_t i = 0; i < n; i++) {
+  for (uint32_t i = lo; i < hi; i++) {
     int64_t ri = r[i];
     double v = P33 * V[i] + drive + in_ex[i] + in_in[i];
     v = ri == 0 ? v : V[i];
@@ -130,12 +130,12 @@ static int update(sa_pop *p, sa_tick k, double *restrict in_ex,
     in_in[i] = 0;
     crossed += v >= theta;
   }
-  for (uint32_t i = 0; crossed && i < n; i++) {
+  for (uint32_t i = lo; crossed && i < hi; i++) {
     if (V[i] >= theta) {
       crossed--;
       r[i] = s->ref_counts;
       V[i] = s->v_reset;
-      int rc = sa__emit(p, k + 1, i);
+      int rc = sa__emit(out, k + 1, i);
       if (rc) return rc;
     }
   }

@@ -148,8 +148,9 @@ static int prepare(sa_pop *p, double h) {
  * and C11 mode keeps contraction off, so results do not depend on the
  * vector width). The threshold test is a second, cheap pass. */
 SA_VECTOR_CLONES
-static int update(sa_pop *p, sa_tick k, double *restrict in_ex,
-                  double *restrict in_in) {
+static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
+                  double *restrict in_ex, double *restrict in_in,
+                  sa_spikebuf *out) {
   state *s = p->state;
   const params *pp = p->params;
   const double P22 = s->P22, P21ex = s->P21ex, P21in = s->P21in;
@@ -157,9 +158,8 @@ static int update(sa_pop *p, sa_tick k, double *restrict in_ex,
   const double P11ex = s->P11ex, P11in = s->P11in, theta = s->theta;
   double *restrict V = s->V, *restrict ie = s->i_ex, *restrict ii = s->i_in;
   int64_t *restrict r = s->r;
-  const uint32_t n = p->n;
   int64_t crossed = 0;
-  for (uint32_t i = 0; i < n; i++) {
+  for (uint32_t i = lo; i < hi; i++) {
     int64_t ri = r[i];
     double v = P22 * V[i] + P21ex * ie[i] + P21in * ii[i] + drive;
     v = ri == 0 ? v : V[i];
@@ -171,12 +171,12 @@ static int update(sa_pop *p, sa_tick k, double *restrict in_ex,
     in_in[i] = 0;
     crossed += v >= theta;
   }
-  for (uint32_t i = 0; crossed && i < n; i++) {
+  for (uint32_t i = lo; crossed && i < hi; i++) {
     if (V[i] >= theta) {
       crossed--;
       r[i] = s->ref_counts;
       V[i] = s->v_reset;
-      int rc = sa__emit(p, k + 1, i);
+      int rc = sa__emit(out, k + 1, i);
       if (rc) return rc;
     }
   }

@@ -96,12 +96,13 @@ static int prepare(sa_pop *p, double h) {
   return 0;
 }
 
-static int update(sa_pop *p, sa_tick k, double *in_ex, double *in_in) {
-  (void)in_ex, (void)in_in;
+static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
+                  double *in_ex, double *in_in, sa_spikebuf *out) {
+  (void)in_ex, (void)in_in, (void)lo, (void)hi;
   state *s = p->state;
   for (uint32_t i = 0; i < p->n; i++) {
     if (s->next[i] == k + 1) {
-      int rc = sa__emit(p, k + 1, i);
+      int rc = sa__emit(out, k + 1, i);
       if (rc) return rc;
       s->next[i] = k + 2 + gap(s, &s->rng[i]);
     }

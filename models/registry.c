@@ -6,10 +6,11 @@
 
 extern const sa_model_vt sa_model_lif_delta, sa_model_lif_exp,
     sa_model_poisson, sa_model_spike_source;
+extern const sa_model_vt sa_model_lif_cond_exp;
 
 static const sa_model_vt *const models[] = {
   &sa_model_lif_delta, &sa_model_lif_exp, &sa_model_poisson,
-  &sa_model_spike_source, NULL};
+  &sa_model_spike_source, &sa_model_lif_cond_exp, NULL};
 
 const sa_model_vt *sa__model_find(const char *name) {
   for (int i = 0; models[i]; i++)

@@ -23,9 +23,15 @@ typedef struct sa_param_desc {
 
 enum { SA_MODEL_NEURON = 1, SA_MODEL_SOURCE = 2 };
 
-/* Spikes emitted during an update go here (amortised growth, no per-event
- * allocation once the slice buffer has grown). */
-int sa__emit(sa_pop *p, sa_tick stamp, uint32_t id);
+/* Spikes emitted during an update: one buffer per worker thread and
+ * population (amortised growth, no per-event allocation once it has
+ * grown). */
+typedef struct sa_spikebuf {
+  sa_tick *stamp;
+  uint32_t *id;
+  size_t n, cap;
+} sa_spikebuf;
+int sa__emit(sa_spikebuf *b, sa_tick stamp, uint32_t id);
 
 typedef struct sa_model_vt {
   const char *name;
@@ -42,12 +48,16 @@ typedef struct sa_model_vt {
   int (*set_init)(sa_pop *p, const char *var, uint32_t i, double v);
   int (*get_state)(const sa_pop *p, const char *var, uint32_t i, double *v);
   int (*prepare)(sa_pop *p, double dt);
-  /* Advance every node from tick k to k+1. in_ex/in_in are the ring rows
-   * of inputs arriving at k+1 (pA or mV per node; NULL for sources): the
-   * model consumes them, leaving zeros behind, so the row is clean for its
-   * next use without a separate pass. Spikes are emitted with stamp k+1.
-   * Returns 0 or an SA_E* code (only allocation can fail). */
-  int (*update)(sa_pop *p, sa_tick k, double *in_ex, double *in_in);
+  /* Advance nodes [lo, hi) from tick k to k+1. in_ex/in_in are the ring
+   * rows of inputs arriving at k+1, indexed by node (pA, mV or nS; NULL
+   * for sources): the model consumes [lo, hi) of them, leaving zeros
+   * behind, so the row is clean for its next use without a separate pass.
+   * Spikes go to `out` with stamp k+1, ids ascending. Neuron models are
+   * called on disjoint ranges from several threads at once and must touch
+   * only their nodes' state; sources are always called on [0, n) from one
+   * thread. Returns 0 or an SA_E* code (only allocation can fail). */
+  int (*update)(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
+                double *in_ex, double *in_in, sa_spikebuf *out);
 } sa_model_vt;
 
 const sa_model_vt *sa__model_find(const char *name);
@@ -57,7 +67,9 @@ const sa_model_vt *sa__model_find(const char *name);
  * binary still uses AVX2/AVX-512 where the processor has them. Results do
  * not depend on the clone: ISO C mode turns off FMA contraction. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    defined(__linux__)
+    defined(__linux__) && !defined(__SANITIZE_THREAD__)
+/* (ThreadSanitizer cannot start a program whose ifunc resolvers run before
+ * it is initialised, so TSan builds use the default clone only.) */
 #define SA_VECTOR_CLONES \
   __attribute__((target_clones("default", "avx2", "avx512f")))
 #else
@@ -73,7 +85,11 @@ struct sa_pop {
   void *params;          /* vt->params_size bytes */
   void *state;           /* the model's own SoA block */
   sa_net *net;
-  /* Spikes of the current slice. */
+  /* Spikes of each worker thread in the current slice (ntb buffers). */
+  sa_spikebuf *tb;
+  int ntb;
+  /* Spikes of the current slice, merged: stamps ascending, ids ascending
+   * within a stamp. */
   sa_tick *sp_stamp;
   uint32_t *sp_id;
   size_t sp_n, sp_cap;

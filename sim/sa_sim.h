@@ -82,8 +82,9 @@ void sa_net_destroy(sa_net *net);
  * the network. */
 const char *sa_net_errmsg(const sa_net *net);
 
-/* Threads: only 1 is implemented. Fails with: SA_ENOTSUP for n > 1,
- * SA_EINVAL for n < 1. */
+/* Worker threads for the runs (default 1). Results are bit-identical for
+ * every thread count. Set it before the first run. Fails with: SA_EINVAL
+ * (n < 1 or n > 1024), SA_EBUSY (after the first run). */
 int sa_net_set_threads(sa_net *net, int n);
 
 /* Add a population of n nodes of a registered model ("lif_delta",
@@ -131,10 +132,11 @@ int sa_proj_set_rule_option(sa_net *net, int proj, const char *name,
 /* The rule's name, or NULL for a static projection. */
 const char *sa_net_proj_rule(const sa_net *net, int proj);
 
-/* Validate parameters, compute propagators, allocate state and ring
- * buffers. Called by sa_net_run if needed. Fails with: SA_EINVAL (a
- * parameter check failed: the message names population and parameter),
- * SA_ENOMEM. */
+/* Validate parameters (models and rules), compute propagators, draw the
+ * initial values. Called by sa_net_run if needed; the first run then also
+ * fixes the layout for the thread count. Fails with: SA_EINVAL (a check
+ * failed: the message names the population or projection and the
+ * parameter), SA_ERANGE (poisson rate * dt > 1), SA_ENOMEM. */
 int sa_net_prepare(sa_net *net);
 
 /* Subscribers see, at the end of each min-delay slice, the spikes of the

@@ -132,17 +132,19 @@ START_TEST(test_good_loads_and_builds) {
     ck_assert_float_eq_tol(w[i], 16.2f, 1e-6f);   /* stored as float */
     ck_assert_uint_eq(d[i], 10);
   }
-  /* list: CSR order is by source, then file order; delays in ticks. */
+  /* list: CSR order is by source, then by target (file order among equal
+   * endpoints); delays in ticks. */
   sa_net_proj_get(net, 3, s, t, w, d);
   ck_assert_uint_eq(s[0], 0);
   ck_assert_uint_eq(t[0], 3);
   ck_assert_uint_eq(d[0], 1);
   ck_assert_uint_eq(s[1], 1);
-  ck_assert_uint_eq(t[1], 2);
-  ck_assert_uint_eq(d[1], 2);
-  ck_assert_uint_eq(t[2], 0);
-  ck_assert_float_eq(w[2], 3.0f);
-  ck_assert_uint_eq(d[2], 50);
+  ck_assert_uint_eq(t[1], 0);
+  ck_assert_float_eq(w[1], 3.0f);
+  ck_assert_uint_eq(d[1], 50);
+  ck_assert_uint_eq(s[2], 1);
+  ck_assert_uint_eq(t[2], 2);
+  ck_assert_uint_eq(d[2], 2);
   /* constant delay 0.8 ms */
   sa_net_proj_get(net, 5, NULL, NULL, NULL, d);
   ck_assert_uint_eq(d[0], 8);

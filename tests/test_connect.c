@@ -174,10 +174,10 @@ START_TEST(list_connector) {
                                          NULL), 0);
   syn x = get(net, 0);
   ck_assert_uint_eq(x.n, 4);
-  /* CSR by source: (0->2), (0->0), (1->1), (3->0). */
-  uint32_t es[] = {0, 0, 1, 3}, et[] = {2, 0, 1, 0};
-  float ew[] = {5.0f, 1.0f, 2.0f, -7.5f};
-  uint16_t ed[] = {1, 5, 10, 23};
+  /* CSR by source, rows by target: (0->0), (0->2), (1->1), (3->0). */
+  uint32_t es[] = {0, 0, 1, 3}, et[] = {0, 2, 1, 0};
+  float ew[] = {1.0f, 5.0f, 2.0f, -7.5f};
+  uint16_t ed[] = {5, 1, 10, 23};
   for (int q = 0; q < 4; q++) {
     ck_assert_uint_eq(x.s[q], es[q]);
     ck_assert_uint_eq(x.t[q], et[q]);

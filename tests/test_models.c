@@ -280,8 +280,10 @@ START_TEST(parameter_checks) {
   ck_assert_int_eq(sa_net_add_population(net, "x", "lif_exp", 1, NULL), 0);
   ck_assert_int_eq(sa_net_add_population(net, "x", "lif_exp", 1, NULL),
                    SA_EINVAL);
-  ck_assert_int_eq(sa_net_set_threads(net, 2), SA_ENOTSUP);
-  ck_assert_ptr_nonnull(strstr(sa_net_errmsg(net), "only 1 thread"));
+  ck_assert_int_eq(sa_net_set_threads(net, 0), SA_EINVAL);
+  ck_assert_int_eq(sa_net_set_threads(net, 2), 0);
+  ck_assert_int_eq(sa_net_run(net, 10, NULL), 0);
+  ck_assert_int_eq(sa_net_set_threads(net, 3), SA_EBUSY);
   sa_net_destroy(net);
 }
 END_TEST

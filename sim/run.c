@@ -1,0 +1,552 @@
+/* run.c: preparing a network, the worker pool and the run loop.
+ * SPDX-License-Identifier: MIT
+ *
+ * One slice (min_delay ticks) on T threads:
+ *   A  every thread advances its block of every neuron population over
+ *      the whole slice (inputs all arrived in earlier slices, so blocks
+ *      need no communication); thread 0 also advances the sources;
+ *   -- barrier --
+ *   B  thread 0 merges the threads' spikes per population into one list
+ *      ordered by (stamp, node), and moves time on;
+ *   -- barrier --
+ *   C  every thread delivers all of the slice's spikes through its own
+ *      part of each projection, which holds exactly the synapses onto its
+ *      block, so no two threads write the same ring cell; plastic parts
+ *      run their rule on the same events;
+ *   D  thread 0 calls the subscribers and observers, then gives the go
+ *      (a barrier) for the next slice.
+ * No barrier is needed between C and the next A: the ring rows a thread
+ * fills in C belong to its own block, which only it reads in A. Before
+ * sa_net_run returns, an idle go makes sure no thread is still in C.
+ * A target's inputs are summed in the same order for every T (projection
+ * order, spike order, row order), and every random stream is keyed by
+ * node, so a run is bit-identical whatever the thread count. */
+#include "internal.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- plastic parts ------------------------------------------------- */
+
+sa_syn_view sa__view(const sa_net *net, proj *j, int t) {
+  part *p = &j->parts[t];
+  sa_syn_view v = {net->pops[j->src]->n, net->pops[j->tgt]->n, p->nsyn,
+                   p->row, p->target, p->delay, j->dconst, j->dmax, p->wd,
+                   j->sign, net->dt};
+  return v;
+}
+
+/* A plastic projection's rule parameters and its one sign. */
+static int check_plastic(sa_net *net, proj *j) {
+  char msg[256] = "";
+  int rc = j->rule->check(j->rparams, msg, sizeof msg);
+  if (rc)
+    return sa__seterr(net, rc, "projection '%s' (%s): %s", j->name,
+                      j->rule->name, msg);
+  if (j->receptor == SA_RECEPTOR_INHIBITORY) {
+    j->sign = -1;
+  } else if (j->receptor == SA_RECEPTOR_EXCITATORY) {
+    j->sign = 1;
+  } else {
+    int pos = 0, neg = 0;
+    for (int t = 0; t < j->nparts; t++)
+      for (uint64_t q = 0; q < j->parts[t].nsyn; q++) {
+        pos |= j->parts[t].w[q] > 0;
+        neg |= j->parts[t].w[q] < 0;
+      }
+    if (pos && neg)
+      return sa__seterr(net, SA_EINVAL,
+                        "projection '%s': a plastic projection needs "
+                        "weights of one sign (set its receptor)", j->name);
+    j->sign = neg ? -1 : 1;
+  }
+  return 0;
+}
+
+/* At the first run: double weights and the rule's state, per part. */
+static int make_plastic(sa_net *net, proj *j) {
+  int rc;
+  for (int t = 0; t < j->nparts; t++) {
+    part *p = &j->parts[t];
+    p->wd = malloc((p->nsyn ? p->nsyn : 1) * sizeof *p->wd);
+    if (!p->wd) return sa__seterr(net, SA_ENOMEM, "out of memory");
+    for (uint64_t q = 0; q < p->nsyn; q++) p->wd[q] = p->w[q];
+    free(p->w);
+    p->w = NULL;
+    sa_syn_view v = sa__view(net, j, t);
+    rc = j->rule->create(&p->rstate, j->rparams, &v);
+    if (rc) return sa__seterr(net, rc, "out of memory for rule state");
+  }
+  return 0;
+}
+
+/* ---- prepare ------------------------------------------------------- */
+
+typedef struct srcev { sa_tick stamp; uint32_t id; size_t seq; } srcev;
+
+static int cmp_src(const void *a, const void *b) {
+  const srcev *x = a, *y = b;
+  if (x->stamp != y->stamp) return x->stamp < y->stamp ? -1 : 1;
+  if (x->id != y->id) return x->id < y->id ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* spike_source times in (stamp, node) order; ties keep insertion order. */
+static int sort_sources(sa_pop *p) {
+  if (p->src_sorted || p->src_n < 2) {
+    p->src_sorted = 1;
+    return 0;
+  }
+  srcev *ev = malloc(p->src_n * sizeof *ev);
+  if (!ev) return SA_ENOMEM;
+  for (size_t k = 0; k < p->src_n; k++)
+    ev[k] = (srcev){p->src_stamp[k], p->src_id[k], k};
+  qsort(ev, p->src_n, sizeof *ev, cmp_src);
+  for (size_t k = 0; k < p->src_n; k++) {
+    p->src_stamp[k] = ev[k].stamp;
+    p->src_id[k] = ev[k].id;
+  }
+  free(ev);
+  p->src_sorted = 1;
+  return 0;
+}
+
+/* At the first run: the ring size, per-thread parts and buffers, plastic
+ * state. After it the network's shape and thread count are fixed. */
+static int freeze(sa_net *net) {
+  int dmax = 1;
+  sa_tick dmin = -1;
+  for (int i = 0; i < net->nprojs; i++) {
+    if (net->projs[i].nsyn == 0) continue;
+    if (net->projs[i].dmax > dmax) dmax = net->projs[i].dmax;
+    if (dmin < 0 || net->projs[i].dmin < dmin) dmin = net->projs[i].dmin;
+  }
+  if (dmin < 0) {
+    dmin = llround(DEFAULT_SLICE_MS / net->dt);
+    if (dmin < 1) dmin = 1;
+  }
+  net->min_delay = dmin;
+  net->nslots = dmax + 1;
+  int rc = sa__split_parts(net);
+  if (rc) return rc;
+  for (int i = 0; i < net->nprojs; i++) {
+    if (!net->projs[i].rule) continue;
+    if ((rc = make_plastic(net, &net->projs[i]))) return rc;
+  }
+  for (int i = 0; i < net->npops; i++) {
+    sa_pop *p = net->pops[i];
+    if (p->vt->kind == SA_MODEL_NEURON) {
+      size_t cells = (size_t)net->nslots * p->n;
+      p->ring_ex = calloc(cells, sizeof *p->ring_ex);
+      p->ring_in = calloc(cells, sizeof *p->ring_in);
+      if (!p->ring_ex || !p->ring_in)
+        return sa__seterr(net, SA_ENOMEM,
+                          "out of memory for the input buffers of '%s'",
+                          p->name);
+      p->nslots = net->nslots;
+    }
+    p->tb = calloc((size_t)net->threads, sizeof *p->tb);
+    if (!p->tb) return sa__seterr(net, SA_ENOMEM, "out of memory");
+    p->ntb = net->threads;
+  }
+  net->frozen = 1;
+  return 0;
+}
+
+int sa_net_prepare(sa_net *net) {
+  char msg[256];
+  for (int i = 0; i < net->npops; i++) {
+    sa_pop *p = net->pops[i];
+    msg[0] = 0;
+    int rc = p->vt->check(p->params, msg, sizeof msg);
+    if (rc)
+      return sa__seterr(net, rc, "population '%s' (%s): %s", p->name,
+                        p->vt->name, msg);
+  }
+  for (int i = 0; i < net->nprojs; i++) {
+    if (!net->projs[i].rule) continue;
+    int rc = check_plastic(net, &net->projs[i]);
+    if (rc) return rc;
+  }
+  for (int i = 0; i < net->npops; i++) {
+    sa_pop *p = net->pops[i];
+    if (!p->initialised) {
+      if (p->has_init) sa__apply_init(net, p);
+      p->initialised = 1;
+    }
+    if (sort_sources(p)) return sa__seterr(net, SA_ENOMEM, "out of memory");
+    int rc = p->vt->prepare(p, net->dt);
+    if (rc == SA_ERANGE)
+      return sa__seterr(net, rc, "population '%s' (%s): rate * dt exceeds 1",
+                        p->name, p->vt->name);
+    if (rc)
+      return sa__seterr(net, rc, "population '%s': prepare failed", p->name);
+  }
+  net->prepared = 1;
+  return 0;
+}
+
+int sa_net_subscribe(sa_net *net, sa_spike_cb cb, void *ud) {
+  sub *s = realloc(net->subs, (net->nsubs + 1) * sizeof *s);
+  if (!s) return SA_ENOMEM;
+  net->subs = s;
+  net->subs[net->nsubs++] = (sub){cb, ud};
+  return 0;
+}
+
+int sa_net_on_slice(sa_net *net, sa_slice_cb cb, void *ud) {
+  obs *o = realloc(net->obs, (net->nobs + 1) * sizeof *o);
+  if (!o) return SA_ENOMEM;
+  net->obs = o;
+  net->obs[net->nobs++] = (obs){cb, ud};
+  return 0;
+}
+
+/* ---- barrier and pool ---------------------------------------------- */
+
+/* The last thread to arrive flips the sense and, if anyone sleeps, wakes
+ * them under the mutex. A sleeper counts itself, then re-checks the sense
+ * under the mutex: with sequentially consistent atomics either the last
+ * arriver sees the count or the sleeper sees the flip, so no wake-up is
+ * lost. */
+static void barrier_wait(sa_barrier *b, int *sense) {
+  int s = !*sense;
+  *sense = s;
+  if (atomic_fetch_add(&b->count, 1) == b->n - 1) {
+    atomic_store(&b->count, 0);
+    atomic_store(&b->sense, s);
+    if (atomic_load(&b->sleepers) > 0) {
+      pthread_mutex_lock(&b->mu);
+      pthread_cond_broadcast(&b->cv);
+      pthread_mutex_unlock(&b->mu);
+    }
+    return;
+  }
+  for (int spins = 0; spins < 20000; spins++)
+    if (atomic_load(&b->sense) == s) return;
+  pthread_mutex_lock(&b->mu);
+  atomic_fetch_add(&b->sleepers, 1);
+  while (atomic_load(&b->sense) != s) pthread_cond_wait(&b->cv, &b->mu);
+  atomic_fetch_sub(&b->sleepers, 1);
+  pthread_mutex_unlock(&b->mu);
+}
+
+static void sync_all(sa_net *net, worker *w) {
+  if (net->threads > 1) barrier_wait(&net->bar, &w->sense);
+}
+
+/* ---- one slice ----------------------------------------------------- */
+
+static void fail(sa_net *net, int rc) {
+  int zero = 0;
+  atomic_compare_exchange_strong(&net->werr, &zero, rc);
+}
+
+/* Phase A for thread t. */
+static void advance(sa_net *net, int t, sa_tick m) {
+  const sa_tick t0 = net->now;
+  const int T = net->threads;
+  for (sa_tick k = t0; k < t0 + m; k++)
+    for (int i = 0; i < net->npops; i++) {
+      sa_pop *p = net->pops[i];
+      int rc = 0;
+      if (p->ring_ex) {
+        size_t off = (size_t)((k + 1) % p->nslots) * p->n;
+        rc = p->vt->update(p, k, sa__block(p->n, T, t),
+                           sa__block(p->n, T, t + 1), p->ring_ex + off,
+                           p->ring_in + off, &p->tb[t]);
+      } else if (t == 0) {
+        rc = p->vt->update(p, k, 0, p->n, NULL, NULL, &p->tb[0]);
+      }
+      if (rc) fail(net, rc);
+    }
+}
+
+/* Phase B: the threads' buffers hold ascending ids of consecutive blocks,
+ * each in stamp order, so taking, stamp by stamp, the threads in order
+ * gives (stamp, node) order. */
+static int merge(sa_net *net) {
+  for (int i = 0; i < net->npops; i++) {
+    sa_pop *p = net->pops[i];
+    size_t total = 0;
+    for (int t = 0; t < p->ntb; t++) total += p->tb[t].n;
+    if (total > p->sp_cap) {
+      size_t cap = p->sp_cap ? p->sp_cap : 256;
+      while (cap < total) cap *= 2;
+      sa_tick *s = realloc(p->sp_stamp, cap * sizeof *s);
+      if (!s) return SA_ENOMEM;
+      p->sp_stamp = s;
+      uint32_t *id = realloc(p->sp_id, cap * sizeof *id);
+      if (!id) return SA_ENOMEM;
+      p->sp_id = id;
+      p->sp_cap = cap;
+    }
+    p->sp_n = 0;
+    if (total == 0) {
+      /* nothing (and the buffers may not exist yet) */
+    } else if (p->ntb == 1) {
+      memcpy(p->sp_stamp, p->tb[0].stamp, total * sizeof *p->sp_stamp);
+      memcpy(p->sp_id, p->tb[0].id, total * sizeof *p->sp_id);
+      p->sp_n = total;
+    } else {
+      size_t at[64] = {0}, *pos = p->ntb <= 64 ? at
+                                               : calloc(p->ntb, sizeof *pos);
+      if (!pos) return SA_ENOMEM;
+      while (p->sp_n < total) {
+        sa_tick next = INT64_MAX;
+        for (int t = 0; t < p->ntb; t++)
+          if (pos[t] < p->tb[t].n && p->tb[t].stamp[pos[t]] < next)
+            next = p->tb[t].stamp[pos[t]];
+        for (int t = 0; t < p->ntb; t++)
+          while (pos[t] < p->tb[t].n && p->tb[t].stamp[pos[t]] == next) {
+            p->sp_stamp[p->sp_n] = next;
+            p->sp_id[p->sp_n++] = p->tb[t].id[pos[t]++];
+          }
+      }
+      if (pos != at) free(pos);
+    }
+    for (int t = 0; t < p->ntb; t++) p->tb[t].n = 0;
+  }
+  return 0;
+}
+
+/* The target's spikes in [lo, hi), for a plastic part's rule. */
+static int own_posts(worker *w, const sa_pop *tp, uint32_t lo, uint32_t hi,
+                     size_t *n) {
+  *n = 0;
+  if (tp->sp_n > w->pcap) {
+    sa_tick *s = realloc(w->pstamp, tp->sp_n * sizeof *s);
+    if (!s) return SA_ENOMEM;
+    w->pstamp = s;
+    uint32_t *id = realloc(w->pid, tp->sp_n * sizeof *id);
+    if (!id) return SA_ENOMEM;
+    w->pid = id;
+    w->pcap = tp->sp_n;
+  }
+  for (size_t s = 0; s < tp->sp_n; s++)
+    if (tp->sp_id[s] >= lo && tp->sp_id[s] < hi) {
+      w->pstamp[*n] = tp->sp_stamp[s];
+      w->pid[(*n)++] = tp->sp_id[s];
+    }
+  return 0;
+}
+
+/* Phase C for one part. A spike stamped s over a synapse of delay d
+ * arrives at tick s + d, i.e. in ring row (s + d) % nslots, which the
+ * target reads in its update from s+d-1 to s+d; since d >= min_delay every
+ * arrival lies beyond the slice. A plastic part's rule sees the target's
+ * spikes of the slice, then each source spike right before its delivery
+ * (NEST's order: a spike carries the weight its own arrival produced). */
+static int deliver(sa_net *net, proj *j, worker *w) {
+  const int t = w->t;
+  const sa_pop *sp = net->pops[j->src];
+  sa_pop *tp = net->pops[j->tgt];
+  part *pt = &j->parts[t];
+  const size_t n = tp->n;
+  const int nslots = net->nslots;
+  double *ex = tp->ring_ex, *in = tp->ring_in;
+  sa_syn_view v = {0};
+  if (j->rule) {
+    size_t np;
+    int rc = own_posts(w, tp, sa__block(tp->n, net->threads, t),
+                       sa__block(tp->n, net->threads, t + 1), &np);
+    if (rc) return rc;
+    v = sa__view(net, j, t);
+    rc = j->rule->post(pt->rstate, &v, w->pstamp, w->pid, np);
+    if (rc) return rc;
+  }
+  for (size_t s = 0; s < sp->sp_n; s++) {
+    uint32_t src = sp->sp_id[s];
+    sa_tick stamp = sp->sp_stamp[s];
+    uint64_t a = pt->row[src], b = pt->row[src + 1];
+    if (a == b) continue;
+    if (j->rule) {
+      j->rule->pre(pt->rstate, &v, stamp, src);
+      double *buf = j->sign > 0 ? ex : in;
+      for (uint64_t q = a; q < b; q++) {
+        sa_tick d = pt->delay ? pt->delay[q] : j->dconst;
+        buf[(size_t)((stamp + d) % nslots) * n + pt->target[q]] += pt->wd[q];
+      }
+    } else if (!pt->delay) {
+      size_t off = (size_t)((stamp + j->dconst) % nslots) * n;
+      double *rex = ex + off, *rin = in + off;
+      if (j->receptor == SA_RECEPTOR_EXCITATORY) {
+        for (uint64_t q = a; q < b; q++) rex[pt->target[q]] += pt->w[q];
+      } else if (j->receptor == SA_RECEPTOR_INHIBITORY) {
+        for (uint64_t q = a; q < b; q++) rin[pt->target[q]] += pt->w[q];
+      } else {
+        for (uint64_t q = a; q < b; q++) {
+          float wq = pt->w[q];
+          (wq >= 0 ? rex : rin)[pt->target[q]] += wq;
+        }
+      }
+    } else {
+      for (uint64_t q = a; q < b; q++) {
+        size_t off = (size_t)((stamp + pt->delay[q]) % nslots) * n;
+        float wq = pt->w[q];
+        int exc = j->receptor == SA_RECEPTOR_EXCITATORY ||
+                  (j->receptor == SA_RECEPTOR_AUTO && wq >= 0);
+        (exc ? ex : in)[off + pt->target[q]] += wq;
+      }
+    }
+  }
+  if (j->rule) j->rule->slice_end(pt->rstate, &v, net->now);
+  return 0;
+}
+
+/* Phases A to C of a slice of m ticks; thread 0 does B. */
+static void slice(sa_net *net, worker *w, sa_tick m) {
+  advance(net, w->t, m);
+  sync_all(net, w);
+  if (w->t == 0) {
+    int rc = merge(net);
+    if (rc) fail(net, rc);
+    net->now += m;
+  }
+  sync_all(net, w);
+  for (int i = 0; i < net->nprojs; i++) {
+    proj *j = &net->projs[i];
+    if (!j->rule && !net->pops[j->src]->sp_n) continue;
+    int rc = deliver(net, j, w);
+    if (rc) fail(net, rc);
+  }
+}
+
+enum { CMD_RUN = 0, CMD_IDLE, CMD_QUIT };
+
+static void *worker_main(void *arg) {
+  worker *w = arg;
+  sa_net *net = w->net;
+  for (;;) {
+    barrier_wait(&net->bar, &w->sense);   /* the go */
+    int op = net->cmd[w->sense].op;
+    if (op == CMD_QUIT) break;
+    if (op == CMD_RUN) slice(net, w, net->cmd[w->sense].m);
+  }
+  return NULL;
+}
+
+/* Thread 0: give the workers a command and pass the go with them. */
+static void go(sa_net *net, int op, sa_tick m) {
+  worker *w = &net->wk[0];
+  net->cmd[!w->sense].op = op;
+  net->cmd[!w->sense].m = m;
+  barrier_wait(&net->bar, &w->sense);
+}
+
+static int pool_start(sa_net *net) {
+  int T = net->threads;
+  net->wk = calloc((size_t)T, sizeof *net->wk);
+  if (!net->wk) return SA_ENOMEM;
+  for (int t = 0; t < T; t++) net->wk[t] = (worker){.net = net, .t = t};
+  atomic_init(&net->bar.count, 0);
+  atomic_init(&net->bar.sense, 0);
+  atomic_init(&net->bar.sleepers, 0);
+  net->bar.n = T;
+  if (pthread_mutex_init(&net->bar.mu, NULL)) return SA_ENOMEM;
+  if (pthread_cond_init(&net->bar.cv, NULL)) {
+    pthread_mutex_destroy(&net->bar.mu);
+    return SA_ENOMEM;
+  }
+  for (int t = 1; t < T; t++)
+    if (pthread_create(&net->wk[t].tid, NULL, worker_main, &net->wk[t])) {
+      /* Workers already started wait at the go barrier, which can no
+       * longer fill: run without a pool is impossible, so stop them by
+       * shrinking the barrier to those that exist. */
+      net->bar.n = t;
+      go(net, CMD_QUIT, 0);
+      for (int u = 1; u < t; u++) pthread_join(net->wk[u].tid, NULL);
+      net->bar.n = T;
+      pthread_cond_destroy(&net->bar.cv);
+      pthread_mutex_destroy(&net->bar.mu);
+      return SA_ENOMEM;
+    }
+  net->pool_up = 1;
+  return 0;
+}
+
+void sa__pool_stop(sa_net *net) {
+  if (net->pool_up) {
+    go(net, CMD_QUIT, 0);
+    for (int t = 1; t < net->threads; t++) pthread_join(net->wk[t].tid, NULL);
+    pthread_cond_destroy(&net->bar.cv);
+    pthread_mutex_destroy(&net->bar.mu);
+    net->pool_up = 0;
+  }
+  for (int t = 0; net->wk && t < net->threads; t++) {
+    free(net->wk[t].pstamp);
+    free(net->wk[t].pid);
+  }
+  free(net->wk);
+  net->wk = NULL;
+}
+
+int sa_net_run(sa_net *net, sa_tick nsteps, const volatile int *stop) {
+  if (!net->prepared) {
+    int rc = sa_net_prepare(net);
+    if (rc) return rc;
+  }
+  if (!net->frozen) {
+    int rc = freeze(net);
+    if (rc) return rc;
+  }
+  if (!net->wk) {
+    if (net->threads > 1) {
+      if (pool_start(net))
+        return sa__seterr(net, SA_ENOMEM, "cannot start %d threads",
+                          net->threads);
+    } else {
+      net->wk = calloc(1, sizeof *net->wk);
+      if (!net->wk) return SA_ENOMEM;
+      net->wk[0] = (worker){.net = net, .t = 0};
+    }
+  }
+  atomic_store(&net->werr, 0);
+  sa_tick end = net->now + nsteps;
+  int rc = 0;
+  while (net->now < end && !rc) {
+    sa_tick m = net->min_delay;
+    if (end - net->now < m) m = end - net->now;
+    if (net->threads > 1) go(net, CMD_RUN, m);
+    slice(net, &net->wk[0], m);
+    if ((rc = atomic_load(&net->werr))) break;
+    for (int i = 0; i < net->npops; i++) {
+      sa_pop *p = net->pops[i];
+      if (!p->sp_n) continue;
+      /* Read only: other threads may still be delivering these spikes;
+       * the next merge, behind two barriers, resets them. */
+      for (int s = 0; s < net->nsubs; s++)
+        net->subs[s].cb(net->subs[s].ud, i, p->sp_stamp, p->sp_id, p->sp_n);
+      p->nspikes += p->sp_n;
+    }
+    for (int o = 0; o < net->nobs; o++)
+      net->obs[o].cb(net->obs[o].ud, net->now);
+    if (stop && *stop && net->now < end) rc = SA_EINTR;
+  }
+  if (net->threads > 1) go(net, CMD_IDLE, 0);
+  if (rc == SA_EINTR)
+    return sa__seterr(net, rc, "interrupted at %.3f ms",
+                      (double)net->now * net->dt);
+  if (rc) return sa__seterr(net, rc, "out of memory during the run");
+  return 0;
+}
+
+int sa_net_proj_weights(sa_net *net, int pj, double *out) {
+  if (pj < 0 || pj >= net->nprojs) return SA_EINVAL;
+  proj *j = &net->projs[pj];
+  for (int t = 0; j->rule && t < j->nparts; t++)
+    if (j->parts[t].rstate) {
+      sa_syn_view v = sa__view(net, j, t);
+      j->rule->materialize(j->parts[t].rstate, &v, net->now);
+    }
+  uint32_t nsrc = net->pops[j->src]->n;
+  uint64_t c = 0;
+  for (uint32_t i = 0; i < nsrc; i++)
+    for (int t = 0; t < j->nparts; t++) {
+      const part *p = &j->parts[t];
+      for (uint64_t q = p->row[i]; q < p->row[i + 1]; q++)
+        out[c++] = p->w ? p->w[q] : p->wd[q];
+    }
+  return 0;
+}
