@@ -821,26 +821,37 @@ static int parse_proj(ctx *c, const sa_config *cfg, size_t idx, json_t *v,
     path_pop(c, m);
   }
 
-  /* A rule: {"type": name, parameter: number, option: string ...}. Names
-   * are checked by the core when the network is built. */
+  /* "rule": {"type": name, parameter: number, option: string ...}, or an
+   * array of such objects (several rules on the same spikes). Names are
+   * checked by the core when the network is built. */
   json_t *rule = json_object_get(v, "rule");
   if (rule) {
     m = path_key(c, "rule");
-    if ((rc = get_object(c, rule))) return rc;
-    json_t *type = json_object_get(rule, "type");
-    if (!type) return missing(c, "type", "the rule's name, e.g. \"stdp\"");
-    const char *key;
-    json_t *val;
-    json_object_foreach(rule, key, val) {
-      size_t k = path_key(c, key);
-      if (!strcmp(key, "type")) {
-        const char *tn = NULL;
-        if ((rc = get_string(c, val, &tn))) return rc;
-      } else if (!json_is_string(val)) {
-        double x;
-        if ((rc = get_number(c, val, "a number or a string", &x))) return rc;
+    int many = json_is_array(rule);
+    size_t n = many ? json_array_size(rule) : 1;
+    if (many && n == 0) return expected(c, rule, "at least one rule");
+    for (size_t i = 0; i < n; i++) {
+      json_t *one = many ? json_array_get(rule, i) : rule;
+      size_t mi = many ? path_idx(c, i) : c->plen;
+      if ((rc = get_object(c, one))) return rc;
+      json_t *type = json_object_get(one, "type");
+      if (!type)
+        return missing(c, "type", "the rule's name, e.g. \"stdp\"");
+      const char *key;
+      json_t *val;
+      json_object_foreach(one, key, val) {
+        size_t k = path_key(c, key);
+        if (!strcmp(key, "type")) {
+          const char *tn = NULL;
+          if ((rc = get_string(c, val, &tn))) return rc;
+        } else if (!json_is_string(val)) {
+          double x;
+          if ((rc = get_number(c, val, "a number or a string", &x)))
+            return rc;
+        }
+        path_pop(c, k);
       }
-      path_pop(c, k);
+      path_pop(c, mi);
     }
     j->rule = rule;
     path_pop(c, m);
@@ -856,21 +867,30 @@ static int build_rule(ctx *c, sa_net *net, const cfg_proj *j, int pj,
   path_set(c, "projections");
   path_idx(c, idx);
   path_key(c, "rule");
-  size_t m = path_key(c, "type");
-  int rc = sa_net_set_rule(net, pj,
-                           json_string_value(json_object_get(j->rule, "type")));
-  if (rc) return core_fail(c, net, rc);
-  path_pop(c, m);
-  const char *key;
-  json_t *val;
-  json_object_foreach(j->rule, key, val) {
-    if (!strcmp(key, "type")) continue;
-    m = path_key(c, key);
-    rc = json_is_string(val)
-             ? sa_proj_set_rule_option(net, pj, key, json_string_value(val))
-             : sa_proj_set_rule_param(net, pj, key, json_number_value(val));
+  int many = json_is_array(j->rule);
+  size_t n = many ? json_array_size(j->rule) : 1;
+  for (size_t i = 0; i < n; i++) {
+    json_t *one = many ? json_array_get(j->rule, i) : j->rule;
+    size_t mi = many ? path_idx(c, i) : c->plen;
+    size_t m = path_key(c, "type");
+    int r;
+    int rc = sa_net_add_rule(net, pj,
+                             json_string_value(json_object_get(one, "type")),
+                             &r);
     if (rc) return core_fail(c, net, rc);
     path_pop(c, m);
+    const char *key;
+    json_t *val;
+    json_object_foreach(one, key, val) {
+      if (!strcmp(key, "type")) continue;
+      m = path_key(c, key);
+      rc = json_is_string(val)
+               ? sa_rule_set_option(net, pj, r, key, json_string_value(val))
+               : sa_rule_set_param(net, pj, r, key, json_number_value(val));
+      if (rc) return core_fail(c, net, rc);
+      path_pop(c, m);
+    }
+    path_pop(c, mi);
   }
   return 0;
 }

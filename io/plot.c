@@ -25,7 +25,7 @@ enum {
   SHADE_BINS = 100      /* weight histogram drawn */
 };
 
-/* ---- small helpers ---------------------------------------------------------- */
+/* ---- small helpers ------------------------------------------------------ */
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -69,7 +69,7 @@ int sa_plot_kind(const char *name)
   return -1;
 }
 
-/* ---- figure ------------------------------------------------------------------- */
+/* ---- figure ------------------------------------------------------------- */
 
 typedef struct fig {
   cairo_surface_t *s;
@@ -108,9 +108,9 @@ static int fig_open(fig *f, const char *out, int w, int h, char *err,
     return SA_EINVAL;
   }
   if (cairo_surface_status(f->s) != CAIRO_STATUS_SUCCESS) {
+    cairo_status_t st = cairo_surface_status(f->s);
     set_err(err, errlen, "%s: cannot create the figure: %s", out,
-            f->svg && errno ? strerror(errno)
-                            : cairo_status_to_string(cairo_surface_status(f->s)));
+            f->svg && errno ? strerror(errno) : cairo_status_to_string(st));
     cairo_surface_destroy(f->s);
     f->s = NULL;
     return SA_EIO;
@@ -198,7 +198,7 @@ static void set_gray(fig *f, double v)
   cairo_set_source_rgb(f->cr, v, v, v);
 }
 
-/* ---- axes ---------------------------------------------------------------------- */
+/* ---- axes --------------------------------------------------------------- */
 
 typedef struct axes {
   double x0, y0, x1, y1;       /* plot area, figure units; y0 is the top */
@@ -372,7 +372,7 @@ static void note(fig *f, const char *s)
   text(f, 10, f->h - 8, s, 10, 0, 1, 0);
 }
 
-/* ---- spikes: raster and rates --------------------------------------------------- */
+/* ---- spikes: raster and rates ------------------------------------------- */
 
 typedef struct spop {
   const char *name;
@@ -681,7 +681,7 @@ static int plot_rates(fig *f, spikes *s, const char *ttl)
   return 0;
 }
 
-/* ---- HDF5 series: weight reports and alignment metrics ---------------------- */
+/* ---- HDF5 series: weight reports and alignment metrics ------------------ */
 
 typedef struct series {
   char name[128];      /* report / projection, or projection/rule */
@@ -839,10 +839,11 @@ static void series_cols(hid_t g, series *s)
           /* "r,sign_agreement,angle" */
           char *save = NULL, *tok = strtok_r(one, ",", &save);
           hsize_t k = 0;
-          for (; tok != NULL && k < s->M; k++, tok = strtok_r(NULL, ",", &save)) {
+          while (tok != NULL && k < s->M) {
             while (*tok == ' ')
               tok++;
-            s->cols[k] = strdup(tok);
+            s->cols[k++] = strdup(tok);
+            tok = strtok_r(NULL, ",", &save);
           }
           ok = k == s->M && tok == NULL;
         }
@@ -1105,7 +1106,7 @@ static int read_row(const series *s, hsize_t row, float *buf)
   return rc;
 }
 
-/* ---- weights ---------------------------------------------------------------------- */
+/* ---- weights ------------------------------------------------------------ */
 
 static double pct(const double *cum, int nb, double lo, double w, double q)
 {
@@ -1319,7 +1320,7 @@ static int plot_weights(fig *f, serlist *l, double from, double to,
   return 0;
 }
 
-/* ---- alignment --------------------------------------------------------------------- */
+/* ---- alignment ---------------------------------------------------------- */
 
 static int plot_alignment(fig *f, serlist *l, double from, double to,
                           const char *ttl, char *err, size_t errlen,
@@ -1449,7 +1450,7 @@ static int plot_alignment(fig *f, serlist *l, double from, double to,
   return 0;
 }
 
-/* ---- entry point ---------------------------------------------------------------- */
+/* ---- entry point -------------------------------------------------------- */
 
 int sa_plot(const char *in, const char *out, const sa_plot_opts *o,
             char *err, size_t errlen)

@@ -40,7 +40,7 @@ enum {
 #define AER_END 0xFFFFFFFDu
 #define AER_MAX_GID 0xFFFFFFF0u
 
-/* ---- shared buffers -------------------------------------------------------- */
+/* ---- shared buffers ----------------------------------------------------- */
 
 /* An encoded message written to several clients: freed when the last
  * write that uses it completes. Loop thread only. */
@@ -162,7 +162,7 @@ static void sbuf_record(sbuf *b, int64_t tick, uint32_t id)
   sbuf_put(b, r, sizeof r);
 }
 
-/* ---- frames: simulation thread -> server thread ----------------------------- */
+/* ---- frames: simulation thread -> server thread ------------------------- */
 
 typedef struct rec {
   sa_tick tick;
@@ -316,7 +316,7 @@ static void frame_reset(frame *f, int n_pops)
   memset(f->pop_n, 0, ((size_t)n_pops + 1) * sizeof *f->pop_n);
 }
 
-/* ---- addresses --------------------------------------------------------------- */
+/* ---- addresses ---------------------------------------------------------- */
 
 static int parse_addr(const char *text, struct sockaddr_storage *out,
                       int *loopback)
@@ -401,7 +401,7 @@ static void name_addr(const uv_tcp_t *t, char *buf, size_t n)
   snprintf(buf, n, "%s:%d", ip, port);
 }
 
-/* ---- clients ------------------------------------------------------------------- */
+/* ---- clients ------------------------------------------------------------ */
 
 static void maybe_finish(sa_serve *s);
 
@@ -511,7 +511,7 @@ static int client_send_own(client *c, sbuf *b, size_t cap)
   return rc;
 }
 
-/* ---- messages ------------------------------------------------------------------ */
+/* ---- messages ----------------------------------------------------------- */
 
 static sbuf *sse_meta(sa_serve *s)
 {
@@ -646,7 +646,7 @@ static sbuf *aer_header(sa_serve *s)
   return b;
 }
 
-/* ---- history of page frames ------------------------------------------------ */
+/* ---- history of page frames --------------------------------------------- */
 
 static void hist_pop(sa_serve *s)
 {
@@ -677,7 +677,7 @@ static void hist_push(sa_serve *s, sbuf *b, sa_tick t1)
     hist_pop(s);
 }
 
-/* ---- frames to clients ----------------------------------------------------- */
+/* ---- frames to clients -------------------------------------------------- */
 
 static void broadcast(sa_serve *s, frame *f)
 {
@@ -751,7 +751,7 @@ static void broadcast_end(sa_serve *s)
   }
 }
 
-/* ---- HTTP -------------------------------------------------------------------- */
+/* ---- HTTP --------------------------------------------------------------- */
 
 /* A response, then close. A static body (the page) is written from where
  * it is; any other is copied, so the caller may free it at once. */
@@ -988,7 +988,7 @@ static void on_ticker(uv_timer_t *t)
       client_close(c);   /* never sent a whole request */
 }
 
-/* ---- loop thread: wake-ups, shutdown ----------------------------------------- */
+/* ---- loop thread: wake-ups, shutdown ------------------------------------ */
 
 static void close_noop(uv_handle_t *h)
 {
@@ -1081,7 +1081,7 @@ static void server_main(void *arg)
   uv_run(&s->loop, UV_RUN_DEFAULT);
 }
 
-/* ---- simulation thread --------------------------------------------------------- */
+/* ---- simulation thread -------------------------------------------------- */
 
 /* Hand the current frame to the server thread (never waits for it). */
 static void hand_over(sa_serve *s, int force)
@@ -1191,7 +1191,7 @@ void sa_serve_slice(void *srv, sa_tick now)
   hand_over(s, 0);
 }
 
-/* ---- start / stop ----------------------------------------------------------------- */
+/* ---- start / stop ------------------------------------------------------- */
 
 static void free_serve(sa_serve *s)
 {

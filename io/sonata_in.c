@@ -56,7 +56,7 @@ struct sa_sonata {
   size_t n_record;
 };
 
-/* ---- load context ----------------------------------------------------------- */
+/* ---- load context ------------------------------------------------------- */
 
 typedef struct var {
   char name[64];
@@ -147,7 +147,7 @@ static char *read_text(const char *path, size_t *len)
   return buf;
 }
 
-/* ---- paths: manifest variables, relative paths ----------------------------- */
+/* ---- paths: manifest variables, relative paths -------------------------- */
 
 /* Replace $NAME and ${NAME} of the manifest; ${configdir} is the folder
  * of the config being read. Relative results are taken relative to that
@@ -258,7 +258,7 @@ static json_t *load_json(ctx *c, const char *path, int *rc)
   return j;
 }
 
-/* ---- CSV (node_types / edge_types) ------------------------------------------------ */
+/* ---- CSV (node_types / edge_types) -------------------------------------- */
 
 typedef struct csv {
   char *path;
@@ -415,7 +415,7 @@ static int parse_num(const char *v, double *out)
   return 0;
 }
 
-/* ---- HDF5 helpers ------------------------------------------------------------------- */
+/* ---- HDF5 helpers ------------------------------------------------------- */
 
 static int h5_has(hid_t loc, const char *name)
 {
@@ -554,7 +554,7 @@ static int h5_str_uniform(hid_t loc, const char *name, char *first, size_t n,
   return rc;
 }
 
-/* ---- models ---------------------------------------------------------------------- */
+/* ---- models ------------------------------------------------------------- */
 
 static const struct {
   const char *nest, *ours;
@@ -628,7 +628,7 @@ static int type_params(ctx *c, const char *file, const char *cfgdir,
   return 0;
 }
 
-/* ---- nodes ------------------------------------------------------------------------ */
+/* ---- nodes -------------------------------------------------------------- */
 
 typedef struct tinfo {   /* per node type, resolved once */
   long long id;
@@ -963,7 +963,7 @@ out:
   return rc;
 }
 
-/* ---- edges ------------------------------------------------------------------------ */
+/* ---- edges -------------------------------------------------------------- */
 
 static int pop_index(const sa_sonata *s, const char *name)
 {
@@ -1337,7 +1337,7 @@ out:
   return rc;
 }
 
-/* ---- spike inputs --------------------------------------------------------------- */
+/* ---- spike inputs ------------------------------------------------------- */
 
 static int add_times(ctx *c, spop *p, const double *t, const int64_t *id,
                      size_t n, const char *what)
@@ -1380,7 +1380,8 @@ static int read_spikes_h5(ctx *c, const char *path, spop *p, const char *what)
   if (h5_is_group(f, "spikes") && h5_is_group(f, sub)) {
     g = H5Gopen2(f, sub, H5P_DEFAULT);
     if (g >= 0 &&
-        (h5_read1(g, "timestamps", H5T_NATIVE_DOUBLE, 8, (void **)&t, &nt) < 0 ||
+        (h5_read1(g, "timestamps", H5T_NATIVE_DOUBLE, 8, (void **)&t,
+                  &nt) < 0 ||
          h5_read1(g, "node_ids", H5T_NATIVE_INT64, 8, (void **)&id, &ni) < 0))
       rc = fail(c, SA_EINVAL, "%s: /%s needs timestamps and node_ids", path,
                 sub);
@@ -1538,7 +1539,7 @@ static int read_inputs(ctx *c, json_t *inputs, const char *cfgdir,
   return 0;
 }
 
-/* ---- configs ----------------------------------------------------------------------- */
+/* ---- configs ------------------------------------------------------------ */
 
 static int check_keys(ctx *c, json_t *obj, const char *where,
                       const char *const *known, const char *const *unsupported)
@@ -1770,7 +1771,7 @@ out:
   return rc;
 }
 
-/* ---- public ------------------------------------------------------------------------ */
+/* ---- public ------------------------------------------------------------- */
 
 int sa_sonata_detect(const char *path)
 {

@@ -1091,7 +1091,7 @@ static int report_layout(sa_writer *w, wrep *r, sa_net *net, int proj,
   pg = H5Gcreate2(rg, r->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (pg < 0)
     goto out;
-  const char *rule = sa_net_proj_rule(net, proj);
+  const char *rule = sa_net_proj_rule(net, proj, 0);
   if (attr_vstr(pg, "source", sa_net_pop_name(net,
                     sa_net_proj_source(net, proj))) < 0 ||
       attr_vstr(pg, "target", sa_net_pop_name(net,

@@ -8,6 +8,11 @@ extern const sa_rule_vt sa_rule_stdp;
 
 static const sa_rule_vt *const rules[] = {&sa_rule_stdp, NULL};
 
+const char *sa__rule_names(void) {
+  /* Kept in step with the table above by test_stdp (rule_errors). */
+  return "stdp";
+}
+
 const sa_rule_vt *sa__rule_find(const char *name) {
   for (int i = 0; rules[i]; i++)
     if (!strcmp(rules[i]->name, name)) return rules[i];

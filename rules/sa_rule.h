@@ -23,14 +23,20 @@ typedef struct sa_syn_view {
   const uint32_t *target;    /* nsyn */
   const uint16_t *delay;     /* nsyn ticks, or NULL: all equal dconst */
   uint16_t dconst, dmax;
-  double *w;                 /* nsyn, the rule may change them */
+  double *w;                 /* nsyn; only plastic rules change them */
   double sign;               /* +1 excitatory, -1 inhibitory */
   double dt;                 /* ms */
 } sa_syn_view;
 
+/* A plastic rule changes the weights it sees (stdp); an estimator leaves
+ * them alone and keeps its own estimate B-hat of each synapse (the feedback
+ * weight it infers), read through estimate(). */
+enum { SA_RULE_PLASTIC = 1, SA_RULE_ESTIMATOR = 2 };
+
 typedef struct sa_rule_vt {
   const char *name;
   int abi;                          /* 1 */
+  int kind;                         /* SA_RULE_PLASTIC or _ESTIMATOR */
   size_t params_size;
   const sa_param_desc *params;      /* {NULL}-terminated, numbers */
   /* String-valued options ("pairing": "nearest"); SA_ENOENT if unknown
@@ -50,7 +56,12 @@ typedef struct sa_rule_vt {
   void (*materialize)(void *state, sa_syn_view *v, sa_tick now);
   /* After the slice's deliveries (housekeeping, e.g. pruning). */
   void (*slice_end)(void *state, sa_syn_view *v, sa_tick now);
+  /* Estimators: B-hat of the view's synapses, in the view's order. NULL
+   * for plastic rules. */
+  void (*estimate)(const void *state, const sa_syn_view *v, double *out);
 } sa_rule_vt;
 
 const sa_rule_vt *sa__rule_find(const char *name);
+/* The registered names, comma-separated, for messages. */
+const char *sa__rule_names(void);
 #endif

@@ -322,5 +322,5 @@ static void slice_end(void *vs, sa_syn_view *v, sa_tick now) {
 }
 
 const sa_rule_vt sa_rule_stdp = {
-  "stdp", 1, sizeof(params), descs, set_option, check, create, destroy,
-  post, pre, materialize, slice_end};
+  "stdp", 1, SA_RULE_PLASTIC, sizeof(params), descs, set_option, check,
+  create, destroy, post, pre, materialize, slice_end, NULL};

@@ -290,11 +290,12 @@ void sa__part_free(part *p) {
 
 void sa__proj_free(proj *j) {
   for (int t = 0; t < j->nparts; t++) {
-    if (j->rule && j->parts[t].rstate) j->rule->destroy(j->parts[t].rstate);
+    for (int r = 0; r < j->nrules; r++)
+      if (j->parts[t].rstate[r]) j->rules[r]->destroy(j->parts[t].rstate[r]);
     sa__part_free(&j->parts[t]);
   }
   free(j->parts);
-  free(j->rparams);
+  for (int r = 0; r < j->nrules; r++) free(j->rparams[r]);
   free(j->name);
 }
 

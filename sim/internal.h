@@ -19,6 +19,8 @@
  * synapses are 8 bytes (32-bit target, float weight); plastic ones keep a
  * double weight (wd, w is freed) and the rule's state for this part. Delays
  * are stored only when they differ within the projection. */
+#define SA_MAX_RULES 8
+
 typedef struct part {
   uint64_t nsyn;
   uint64_t *row;
@@ -26,7 +28,7 @@ typedef struct part {
   float *w;
   double *wd;
   uint16_t *delay;
-  void *rstate;
+  void *rstate[SA_MAX_RULES];
 } part;
 
 typedef struct proj {
@@ -37,8 +39,11 @@ typedef struct proj {
   part *parts;          /* one, or one per thread once split */
   int nparts;
   uint16_t dconst, dmin, dmax;
-  const sa_rule_vt *rule;
-  void *rparams;
+  /* Rules see the same events in this order; with any rule the weights
+   * are kept as doubles. */
+  const sa_rule_vt *rules[SA_MAX_RULES];
+  void *rparams[SA_MAX_RULES];
+  int nrules;
   double sign;
 } proj;
 

@@ -273,67 +273,83 @@ static const sa_param_desc *desc_find(const sa_param_desc *d,
   return NULL;
 }
 
-static int proj_check(sa_net *net, int pj, int need_rule) {
+static int proj_check(sa_net *net, int pj, int rule) {
   if (pj < 0 || pj >= net->nprojs)
     return sa__seterr(net, SA_EINVAL, "no projection %d", pj);
   if (net->frozen)
     return sa__seterr(net, SA_EBUSY, "cannot change plasticity after a run");
-  if (need_rule && !net->projs[pj].rule)
-    return sa__seterr(net, SA_EINVAL, "projection '%s' has no rule",
-                  net->projs[pj].name);
+  if (rule >= net->projs[pj].nrules)
+    return sa__seterr(net, SA_EINVAL, "projection '%s' has no rule %d",
+                      net->projs[pj].name, rule);
   return 0;
 }
 
-int sa_net_set_rule(sa_net *net, int pj, const char *name) {
-  int rc = proj_check(net, pj, 0);
+int sa_net_add_rule(sa_net *net, int pj, const char *name, int *rule) {
+  int rc = proj_check(net, pj, -1);
   if (rc) return rc;
   const sa_rule_vt *vt = sa__rule_find(name);
-  if (!vt) return sa__seterr(net, SA_ENOENT, "unknown rule '%s' (known: stdp)",
-                         name);
+  if (!vt)
+    return sa__seterr(net, SA_ENOENT, "unknown rule '%s' (known: %s)", name,
+                      sa__rule_names());
   proj *j = &net->projs[pj];
-  void *p = calloc(1, vt->params_size);
+  if (j->nrules == SA_MAX_RULES)
+    return sa__seterr(net, SA_EINVAL, "projection '%s' has %d rules already",
+                      j->name, SA_MAX_RULES);
+  void *p = calloc(1, vt->params_size ? vt->params_size : 1);
   if (!p) return SA_ENOMEM;
   for (const sa_param_desc *d = vt->params; d->name; d++)
     *(double *)((char *)p + d->offset) = d->def;
-  free(j->rparams);
-  j->rparams = p;
-  j->rule = vt;
+  j->rparams[j->nrules] = p;
+  j->rules[j->nrules] = vt;
+  if (rule) *rule = j->nrules;
+  j->nrules++;
   net->prepared = 0;
   return 0;
 }
 
-int sa_proj_set_rule_param(sa_net *net, int pj, const char *name,
-                           double value) {
-  int rc = proj_check(net, pj, 1);
+int sa_rule_set_param(sa_net *net, int pj, int r, const char *name,
+                      double value) {
+  int rc = proj_check(net, pj, r);
   if (rc) return rc;
   proj *j = &net->projs[pj];
-  const sa_param_desc *d = desc_find(j->rule->params, name);
-  if (!d) return sa__seterr(net, SA_ENOENT, "unknown parameter '%s' of rule %s",
-                        name, j->rule->name);
+  if (r < 0) return sa__seterr(net, SA_EINVAL, "no rule %d", r);
+  const sa_param_desc *d = desc_find(j->rules[r]->params, name);
+  if (!d)
+    return sa__seterr(net, SA_ENOENT, "unknown parameter '%s' of rule %s",
+                      name, j->rules[r]->name);
   if (!isfinite(value))
     return sa__seterr(net, SA_EINVAL, "parameter '%s' must be finite", name);
-  *(double *)((char *)j->rparams + d->offset) = value;
+  *(double *)((char *)j->rparams[r] + d->offset) = value;
+  net->prepared = 0;
   return 0;
 }
 
-int sa_proj_set_rule_option(sa_net *net, int pj, const char *name,
-                            const char *value) {
-  int rc = proj_check(net, pj, 1);
+int sa_rule_set_option(sa_net *net, int pj, int r, const char *name,
+                       const char *value) {
+  int rc = proj_check(net, pj, r);
   if (rc) return rc;
+  if (r < 0) return sa__seterr(net, SA_EINVAL, "no rule %d", r);
   proj *j = &net->projs[pj];
   char msg[200] = "";
-  rc = j->rule->set_option ? j->rule->set_option(j->rparams, name, value,
-                                                 msg, sizeof msg)
-                           : SA_ENOENT;
+  rc = j->rules[r]->set_option
+           ? j->rules[r]->set_option(j->rparams[r], name, value, msg,
+                                     sizeof msg)
+           : SA_ENOENT;
   if (rc == SA_ENOENT)
     return sa__seterr(net, rc, "unknown option '%s' of rule %s", name,
-                  j->rule->name);
+                      j->rules[r]->name);
   if (rc) return sa__seterr(net, rc, "%s", msg);
+  net->prepared = 0;
   return 0;
 }
 
-const char *sa_net_proj_rule(const sa_net *net, int pj) {
-  return net->projs[pj].rule ? net->projs[pj].rule->name : NULL;
+int sa_net_proj_rule_count(const sa_net *net, int pj) {
+  return net->projs[pj].nrules;
+}
+
+const char *sa_net_proj_rule(const sa_net *net, int pj, int r) {
+  const proj *j = &net->projs[pj];
+  return r >= 0 && r < j->nrules ? j->rules[r]->name : NULL;
 }
 
 /* ---- introspection -------------------------------------------------- */

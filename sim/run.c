@@ -37,13 +37,15 @@ sa_syn_view sa__view(const sa_net *net, proj *j, int t) {
   return v;
 }
 
-/* A plastic projection's rule parameters and its one sign. */
+/* A projection's rule parameters, and the one sign its weights keep. */
 static int check_plastic(sa_net *net, proj *j) {
   char msg[256] = "";
-  int rc = j->rule->check(j->rparams, msg, sizeof msg);
-  if (rc)
-    return sa__seterr(net, rc, "projection '%s' (%s): %s", j->name,
-                      j->rule->name, msg);
+  for (int r = 0; r < j->nrules; r++) {
+    int rc = j->rules[r]->check(j->rparams[r], msg, sizeof msg);
+    if (rc)
+      return sa__seterr(net, rc, "projection '%s' (%s): %s", j->name,
+                        j->rules[r]->name, msg);
+  }
   if (j->receptor == SA_RECEPTOR_INHIBITORY) {
     j->sign = -1;
   } else if (j->receptor == SA_RECEPTOR_EXCITATORY) {
@@ -57,16 +59,15 @@ static int check_plastic(sa_net *net, proj *j) {
       }
     if (pos && neg)
       return sa__seterr(net, SA_EINVAL,
-                        "projection '%s': a plastic projection needs "
+                        "projection '%s': a projection with a rule needs "
                         "weights of one sign (set its receptor)", j->name);
     j->sign = neg ? -1 : 1;
   }
   return 0;
 }
 
-/* At the first run: double weights and the rule's state, per part. */
+/* At the first run: double weights and each rule's state, per part. */
 static int make_plastic(sa_net *net, proj *j) {
-  int rc;
   for (int t = 0; t < j->nparts; t++) {
     part *p = &j->parts[t];
     p->wd = malloc((p->nsyn ? p->nsyn : 1) * sizeof *p->wd);
@@ -75,8 +76,10 @@ static int make_plastic(sa_net *net, proj *j) {
     free(p->w);
     p->w = NULL;
     sa_syn_view v = sa__view(net, j, t);
-    rc = j->rule->create(&p->rstate, j->rparams, &v);
-    if (rc) return sa__seterr(net, rc, "out of memory for rule state");
+    for (int r = 0; r < j->nrules; r++) {
+      int rc = j->rules[r]->create(&p->rstate[r], j->rparams[r], &v);
+      if (rc) return sa__seterr(net, rc, "out of memory for rule state");
+    }
   }
   return 0;
 }
@@ -131,7 +134,7 @@ static int freeze(sa_net *net) {
   int rc = sa__split_parts(net);
   if (rc) return rc;
   for (int i = 0; i < net->nprojs; i++) {
-    if (!net->projs[i].rule) continue;
+    if (!net->projs[i].nrules) continue;
     if ((rc = make_plastic(net, &net->projs[i]))) return rc;
   }
   for (int i = 0; i < net->npops; i++) {
@@ -165,7 +168,7 @@ int sa_net_prepare(sa_net *net) {
                         p->vt->name, msg);
   }
   for (int i = 0; i < net->nprojs; i++) {
-    if (!net->projs[i].rule) continue;
+    if (!net->projs[i].nrules) continue;
     int rc = check_plastic(net, &net->projs[i]);
     if (rc) return rc;
   }
@@ -347,22 +350,26 @@ static int deliver(sa_net *net, proj *j, worker *w) {
   const int nslots = net->nslots;
   double *ex = tp->ring_ex, *in = tp->ring_in;
   sa_syn_view v = {0};
-  if (j->rule) {
+  const int nr = j->nrules;
+  if (nr) {
     size_t np;
     int rc = own_posts(w, tp, sa__block(tp->n, net->threads, t),
                        sa__block(tp->n, net->threads, t + 1), &np);
     if (rc) return rc;
     v = sa__view(net, j, t);
-    rc = j->rule->post(pt->rstate, &v, w->pstamp, w->pid, np);
-    if (rc) return rc;
+    for (int r = 0; r < nr; r++) {
+      rc = j->rules[r]->post(pt->rstate[r], &v, w->pstamp, w->pid, np);
+      if (rc) return rc;
+    }
   }
   for (size_t s = 0; s < sp->sp_n; s++) {
     uint32_t src = sp->sp_id[s];
     sa_tick stamp = sp->sp_stamp[s];
     uint64_t a = pt->row[src], b = pt->row[src + 1];
     if (a == b) continue;
-    if (j->rule) {
-      j->rule->pre(pt->rstate, &v, stamp, src);
+    if (nr) {
+      for (int r = 0; r < nr; r++)
+        j->rules[r]->pre(pt->rstate[r], &v, stamp, src);
       double *buf = j->sign > 0 ? ex : in;
       for (uint64_t q = a; q < b; q++) {
         sa_tick d = pt->delay ? pt->delay[q] : j->dconst;
@@ -391,7 +398,8 @@ static int deliver(sa_net *net, proj *j, worker *w) {
       }
     }
   }
-  if (j->rule) j->rule->slice_end(pt->rstate, &v, net->now);
+  for (int r = 0; r < nr; r++)
+    j->rules[r]->slice_end(pt->rstate[r], &v, net->now);
   return 0;
 }
 
@@ -407,7 +415,7 @@ static void slice(sa_net *net, worker *w, sa_tick m) {
   sync_all(net, w);
   for (int i = 0; i < net->nprojs; i++) {
     proj *j = &net->projs[i];
-    if (!j->rule && !net->pops[j->src]->sp_n) continue;
+    if (!j->nrules && !net->pops[j->src]->sp_n) continue;
     int rc = deliver(net, j, w);
     if (rc) fail(net, rc);
   }
@@ -535,11 +543,12 @@ int sa_net_run(sa_net *net, sa_tick nsteps, const volatile int *stop) {
 int sa_net_proj_weights(sa_net *net, int pj, double *out) {
   if (pj < 0 || pj >= net->nprojs) return SA_EINVAL;
   proj *j = &net->projs[pj];
-  for (int t = 0; j->rule && t < j->nparts; t++)
-    if (j->parts[t].rstate) {
-      sa_syn_view v = sa__view(net, j, t);
-      j->rule->materialize(j->parts[t].rstate, &v, net->now);
-    }
+  for (int t = 0; t < j->nparts; t++)
+    for (int r = 0; r < j->nrules; r++)
+      if (j->parts[t].rstate[r]) {
+        sa_syn_view v = sa__view(net, j, t);
+        j->rules[r]->materialize(j->parts[t].rstate[r], &v, net->now);
+      }
   uint32_t nsrc = net->pops[j->src]->n;
   uint64_t c = 0;
   for (uint32_t i = 0; i < nsrc; i++)
@@ -548,5 +557,54 @@ int sa_net_proj_weights(sa_net *net, int pj, double *out) {
       for (uint64_t q = p->row[i]; q < p->row[i + 1]; q++)
         out[c++] = p->w ? p->w[q] : p->wd[q];
     }
+  return 0;
+}
+
+/* Each part's estimate in its own order, placed at the canonical positions
+ * of its synapses (by source, part, row). Rule state exists from the first
+ * run on. */
+int sa_net_proj_estimate(sa_net *net, int pj, int r, double *out) {
+  if (pj < 0 || pj >= net->nprojs) return SA_EINVAL;
+  proj *j = &net->projs[pj];
+  if (r < 0 || r >= j->nrules) return SA_EINVAL;
+  if (!j->rules[r]->estimate)
+    return sa__seterr(net, SA_ENOTSUP, "rule %s keeps no estimate",
+                      j->rules[r]->name);
+  if (!net->frozen)
+    return sa__seterr(net, SA_EINVAL, "no estimate before the first run");
+  uint64_t most = 0;
+  for (int t = 0; t < j->nparts; t++)
+    if (j->parts[t].nsyn > most) most = j->parts[t].nsyn;
+  double *buf = malloc((most ? most : 1) * sizeof *buf);
+  if (!buf) return SA_ENOMEM;
+  uint32_t nsrc = net->pops[j->src]->n;
+  /* Row by row the parts interleave: place each part's values at the
+   * canonical positions of its synapses. */
+  uint64_t *base = malloc(((size_t)nsrc + 1) * sizeof *base);
+  if (!base) {
+    free(buf);
+    return SA_ENOMEM;
+  }
+  base[0] = 0;
+  for (uint32_t i = 0; i < nsrc; i++) {
+    uint64_t n = 0;
+    for (int t = 0; t < j->nparts; t++)
+      n += j->parts[t].row[i + 1] - j->parts[t].row[i];
+    base[i + 1] = base[i] + n;
+  }
+  uint64_t *off = calloc((size_t)nsrc + 1, sizeof *off);
+  if (!off) {
+    free(buf), free(base);
+    return SA_ENOMEM;
+  }
+  for (int t = 0; t < j->nparts; t++) {
+    part *p = &j->parts[t];
+    sa_syn_view v = sa__view(net, j, t);
+    j->rules[r]->estimate(p->rstate[r], &v, buf);
+    for (uint32_t i = 0; i < nsrc; i++)
+      for (uint64_t q = p->row[i]; q < p->row[i + 1]; q++)
+        out[base[i] + off[i]++] = buf[q];
+  }
+  free(buf), free(base), free(off);
   return 0;
 }

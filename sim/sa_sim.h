@@ -117,20 +117,24 @@ int sa_net_add_projection(sa_net *net, const char *name, int src, int tgt,
                           const sa_connector *conn, const sa_dist *weight,
                           const sa_dist *delay, int receptor, int *out_index);
 
-/* Plasticity: attach a registered rule ("stdp") to a projection, before
- * the first run. Its parameters start at the rule's defaults (NEST's for
- * stdp). Fails with: SA_ENOENT (unknown rule), SA_EINVAL (bad index),
- * SA_EBUSY (after a run), SA_ENOMEM. */
-int sa_net_set_rule(sa_net *net, int proj, const char *rule);
-/* Numeric rule parameter by name / string option ("pairing"). Checked for
- * consistency in sa_net_prepare. Fails with: SA_ENOENT (unknown name),
- * SA_EINVAL (no rule, bad value), SA_EBUSY (after a run). */
-int sa_proj_set_rule_param(sa_net *net, int proj, const char *name,
-                           double value);
-int sa_proj_set_rule_option(sa_net *net, int proj, const char *name,
-                            const char *value);
-/* The rule's name, or NULL for a static projection. */
-const char *sa_net_proj_rule(const sa_net *net, int proj);
+/* Rules on a projection, added before the first run: plastic rules
+ * ("stdp") change its weights, estimators infer a feedback weight B-hat per
+ * synapse from the same spikes. All of a projection's rules see the same
+ * events, in the order they were added. *rule receives the rule's index on
+ * the projection (0, 1, ...); parameters start at the rule's defaults
+ * (NEST's for stdp). Fails with: SA_ENOENT (unknown rule), SA_EINVAL (bad
+ * index, too many rules), SA_EBUSY (after a run), SA_ENOMEM. */
+int sa_net_add_rule(sa_net *net, int proj, const char *name, int *rule);
+/* Numeric parameter by name / string option ("pairing") of rule `rule`.
+ * Checked for consistency in sa_net_prepare. Fails with: SA_ENOENT
+ * (unknown name), SA_EINVAL (no such rule, bad value), SA_EBUSY. */
+int sa_rule_set_param(sa_net *net, int proj, int rule, const char *name,
+                      double value);
+int sa_rule_set_option(sa_net *net, int proj, int rule, const char *name,
+                       const char *value);
+int sa_net_proj_rule_count(const sa_net *net, int proj);
+/* The rule's name, or NULL if the projection has no rule of that index. */
+const char *sa_net_proj_rule(const sa_net *net, int proj, int rule);
 
 /* Validate parameters (models and rules), compute propagators, draw the
  * initial values. Called by sa_net_run if needed; the first run then also
@@ -183,6 +187,10 @@ int sa_net_proj_target(const sa_net *net, int proj);
  * CSR order, as doubles. Never fails for a valid index (SA_EINVAL
  * otherwise). */
 int sa_net_proj_weights(sa_net *net, int proj, double *out);
+/* An estimator's current B-hat per synapse, in the same order as
+ * sa_net_proj_weights. Fails with: SA_EINVAL (bad index), SA_ENOTSUP (the
+ * rule keeps no estimate, e.g. stdp). */
+int sa_net_proj_estimate(sa_net *net, int proj, int rule, double *out);
 /* A state variable of one node ("V_m" in mV, "I_syn_ex" in pA ...), after
  * prepare. Fails with: SA_ENOENT, SA_EINVAL. */
 int sa_pop_get_state(const sa_net *net, int pop, const char *var,

@@ -49,7 +49,7 @@ static const char *tpath(const char *name)
   return buf[k];
 }
 
-/* ---- writing test files with the HDF5 C API ------------------------------------ */
+/* ---- writing test files with the HDF5 C API ----------------------------- */
 
 static void attr_u32(hid_t loc, const char *name, const uint32_t *v, int n)
 {
@@ -239,7 +239,7 @@ static void add_alignment(hid_t f, const char *proj, const char *rule,
   H5Gclose(g);
 }
 
-/* ---- checking figures ------------------------------------------------------------ */
+/* ---- checking figures --------------------------------------------------- */
 
 typedef struct png_stats {
   int w, h;
@@ -327,7 +327,7 @@ static sa_plot_opts opts(int kind)
   return o;
 }
 
-/* ---- tests ------------------------------------------------------------------------- */
+/* ---- tests -------------------------------------------------------------- */
 
 START_TEST(test_kind_names)
 {
@@ -370,7 +370,8 @@ START_TEST(test_raster_million)
   ck_assert_msg(sa_plot(tpath("m.h5"), tpath("m.png"), &o, err, sizeof err) ==
                 0, "%s", err);
   clock_gettime(CLOCK_MONOTONIC, &b);
-  double s = (double)(b.tv_sec - a.tv_sec) + 1e-9 * (double)(b.tv_nsec - a.tv_nsec);
+  double s = (double)(b.tv_sec - a.tv_sec) +
+             1e-9 * (double)(b.tv_nsec - a.tv_nsec);
   ck_assert_msg(s < 20, "a million spikes took %.1f s", s);
   png_stats st = check_png(tpath("m.png"), 900, 560);
   /* The plot area (about 800 x 460) is shaded nearly everywhere. */

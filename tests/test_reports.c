@@ -25,10 +25,10 @@ static sa_net *plastic_net(void) {
   sa_dist ws = {SA_DIST_CONST, -50.0, 0};
   ck_assert_int_eq(sa_net_add_projection(net, "static", 1, 1, &c, &ws, &d,
                                          0, NULL), 0);
-  ck_assert_int_eq(sa_net_set_rule(net, 0, "stdp"), 0);
-  sa_proj_set_rule_param(net, 0, "lambda", 0.05);
-  sa_proj_set_rule_param(net, 0, "Wmax", 500.0);
-  sa_proj_set_rule_param(net, 0, "alpha", 1.1);
+  ck_assert_int_eq(sa_net_add_rule(net, 0, "stdp", NULL), 0);
+  sa_rule_set_param(net, 0, 0, "lambda", 0.05);
+  sa_rule_set_param(net, 0, 0, "Wmax", 500.0);
+  sa_rule_set_param(net, 0, 0, "alpha", 1.1);
   return net;
 }
 

@@ -65,14 +65,14 @@ static sa_net *build(const opts *o, const double *pre, size_t npre,
                                          &unused, &unused, o->receptor, &pj),
                    0);
   free(src), free(tgt), free(w), free(d);
-  ck_assert_int_eq(sa_net_set_rule(net, pj, "stdp"), 0);
+  ck_assert_int_eq(sa_net_add_rule(net, pj, "stdp", NULL), 0);
   const char *names[] = {"Wmax", "lambda", "alpha", "mu_plus", "mu_minus",
                          "tau_plus", "tau_minus"};
   const double vals[] = {o->Wmax, o->lambda, o->alpha, o->mu_plus,
                          o->mu_minus, o->tau_plus, o->tau_minus};
   for (int i = 0; i < 7; i++)
-    ck_assert_int_eq(sa_proj_set_rule_param(net, pj, names[i], vals[i]), 0);
-  ck_assert_int_eq(sa_proj_set_rule_option(net, pj, "pairing",
+    ck_assert_int_eq(sa_rule_set_param(net, pj, 0, names[i], vals[i]), 0);
+  ck_assert_int_eq(sa_rule_set_option(net, pj, 0, "pairing",
                                            o->nearest ? "nearest"
                                                       : "all_to_all"), 0);
   return net;
@@ -311,13 +311,16 @@ START_TEST(rule_errors) {
   sa_connector c = {.type = SA_CONN_ALL_TO_ALL, .allow_autapses = 1};
   sa_dist w = {SA_DIST_NORMAL, 0.0, 10.0}, d = {SA_DIST_CONST, 1.0, 0};
   sa_net_add_projection(net, "ab", 0, 1, &c, &w, &d, 0, NULL);
-  ck_assert_int_eq(sa_net_set_rule(net, 0, "hebb"), SA_ENOENT);
-  ck_assert_int_eq(sa_proj_set_rule_param(net, 0, "lambda", 0.1), SA_EINVAL);
-  ck_assert_int_eq(sa_net_set_rule(net, 0, "stdp"), 0);
-  ck_assert_str_eq(sa_net_proj_rule(net, 0), "stdp");
-  ck_assert_int_eq(sa_proj_set_rule_param(net, 0, "lambada", 0.1),
+  ck_assert_int_eq(sa_net_add_rule(net, 0, "hebb", NULL), SA_ENOENT);
+  ck_assert_int_eq(sa_rule_set_param(net, 0, 0, "lambda", 0.1), SA_EINVAL);
+  ck_assert_int_eq(sa_net_add_rule(net, 0, "stdp", NULL), 0);
+  ck_assert_str_eq(sa_net_proj_rule(net, 0, 0), "stdp");
+  ck_assert_ptr_null(sa_net_proj_rule(net, 0, 1));
+  double est;
+  ck_assert_int_eq(sa_net_proj_estimate(net, 0, 0, &est), SA_ENOTSUP);
+  ck_assert_int_eq(sa_rule_set_param(net, 0, 0, "lambada", 0.1),
                    SA_ENOENT);
-  ck_assert_int_eq(sa_proj_set_rule_option(net, 0, "pairing", "closest"),
+  ck_assert_int_eq(sa_rule_set_option(net, 0, 0, "pairing", "closest"),
                    SA_EINVAL);
   /* Mixed signs under receptor auto cannot be plastic. */
   ck_assert_int_eq(sa_net_prepare(net), SA_EINVAL);
@@ -328,13 +331,13 @@ START_TEST(rule_errors) {
   sa_net_add_population(net, "b", "lif_exp", 2, NULL);
   sa_dist wp = {SA_DIST_CONST, 5.0, 0};
   sa_net_add_projection(net, "ab", 0, 1, &c, &wp, &d, 0, NULL);
-  sa_net_set_rule(net, 0, "stdp");
-  sa_proj_set_rule_param(net, 0, "tau_plus", 0.0);
+  sa_net_add_rule(net, 0, "stdp", NULL);
+  sa_rule_set_param(net, 0, 0, "tau_plus", 0.0);
   ck_assert_int_eq(sa_net_prepare(net), SA_EINVAL);
   ck_assert_ptr_nonnull(strstr(sa_net_errmsg(net), "tau_plus"));
-  sa_proj_set_rule_param(net, 0, "tau_plus", 20.0);
+  sa_rule_set_param(net, 0, 0, "tau_plus", 20.0);
   ck_assert_int_eq(sa_net_run(net, 10, NULL), 0);
-  ck_assert_int_eq(sa_proj_set_rule_param(net, 0, "lambda", 0.1), SA_EBUSY);
+  ck_assert_int_eq(sa_rule_set_param(net, 0, 0, "lambda", 0.1), SA_EBUSY);
   sa_net_destroy(net);
 }
 END_TEST
