@@ -10,6 +10,7 @@
 
 /* One subcommand each; argv[0] is the command's name. */
 int sa_cmd_run(int argc, char **argv);
+int sa_cmd_resume(int argc, char **argv);
 int sa_cmd_info(int argc, char **argv);
 int sa_cmd_train(int argc, char **argv), sa_cmd_compare(int argc, char **argv);
 int sa_cmd_weights(int argc, char **argv);

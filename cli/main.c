@@ -12,6 +12,8 @@ static const struct {
   const char *summary;
 } commands[] = {
   {"run", sa_cmd_run, "run NET.json -o OUT.h5   simulate a network, write spikes (SONATA)"},
+  {"resume", sa_cmd_resume,
+   "resume CK.h5 -o OUT.h5   continue a run from its checkpoint"},
   {"info", sa_cmd_info, "info FILE.h5             what a spike file holds"},
   {"weights", sa_cmd_weights,
    "weights FILE.h5 PROJ      one weight snapshot (summary or --csv)"},

@@ -23,7 +23,10 @@ static const char usage_run[] =
   "  --overwrite            replace an existing output file\n"
   "  --seed N               RNG seed (overrides the file's \"seed\")\n"
   "  --duration MS          simulated time in ms (overrides \"duration\")\n"
-  "  --threads N            worker threads (only 1 is implemented yet)\n"
+  "  --threads N            worker threads; the spikes do not depend on it\n"
+  "  --checkpoint FILE      write the complete state to FILE (see\n"
+  "                         'synalign resume'), at the end of the run and\n"
+  "  --checkpoint-every MS  every MS of simulated time\n"
   "  --flush-interval S     write buffered spikes at least every S seconds\n"
   "                         of wall time (default 10)\n"
   "  --quiet                print nothing but errors\n"
@@ -35,6 +38,49 @@ static const char usage_run[] =
   "\n"
   "Exit status: 0 done, 1 run-time failure (I/O), 2 bad input, 130/143\n"
   "interrupted by SIGINT/SIGTERM (the file is closed readable).\n";
+
+static const char usage_resume[] =
+  "usage: synalign resume CHECKPOINT.h5 -o OUT.h5 [options]\n"
+  "\n"
+  "Continue a run from a checkpoint written by 'synalign run --checkpoint'.\n"
+  "The network file, seed and thread count come from the checkpoint; the\n"
+  "run goes on to the original duration (or --duration MS, counted from\n"
+  "time 0) and writes the spikes from the checkpoint's time on to OUT.h5.\n"
+  "Together with the spikes written before the checkpoint they are exactly\n"
+  "those of one uninterrupted run. Options as for 'synalign run' (-o,\n"
+  "--overwrite, --duration, --checkpoint, --checkpoint-every,\n"
+  "--flush-interval, --quiet, ...).\n";
+
+/* A checkpoint: the state saved in memory on the simulation thread, then
+ * written by the writer thread (the only one using HDF5 while it runs). */
+typedef struct ckjob {
+  const char *path;
+  sa_tick every, next;     /* every = 0: only at the end */
+  sa_ckmeta meta;
+  sa_memck *mem;
+  char err[512];
+} ckjob;
+
+static int ck_write(void *arg) {
+  ckjob *c = arg;
+  return sa_ckfile_write(c->path, c->mem, &c->meta, c->err, sizeof c->err);
+}
+
+static int checkpoint(sa_net *net, sa_writer *w, ckjob *c) {
+  int rc = sa_memck_create(&c->mem);
+  if (rc) return rc;
+  rc = sa_net_save(net, sa_memck_ckpt(c->mem));
+  if (rc) {
+    snprintf(c->err, sizeof c->err, "checkpoint: %s", sa_net_errmsg(net));
+  } else {
+    c->meta.now = (double)sa_net_now(net) * sa_net_dt(net);
+    rc = w ? sa_writer_call(w, ck_write, c) : ck_write(c);
+  }
+  sa_memck_destroy(c->mem);
+  c->mem = NULL;
+  if (rc) fprintf(stderr, "synalign: %s\n", c->err);
+  return rc;
+}
 
 /* Weight reports: snapshots at 0, interval, 2 interval ... and always one
  * at the end of the run. The run is cut at snapshot times (a plastic
@@ -53,7 +99,7 @@ static int snapshot(sa_net *net, sa_writer *w, const wreport *r, int i,
 }
 
 static int run_with_reports(sa_net *net, sa_tick steps, volatile int *stop,
-                            sa_writer *w, wreport *r, int nr) {
+                            sa_writer *w, wreport *r, int nr, ckjob *ck) {
   size_t most = 0;
   for (int i = 0; i < nr; i++) {
     size_t n = sa_net_proj_size(net, r[i].proj);
@@ -69,10 +115,16 @@ static int run_with_reports(sa_net *net, sa_tick steps, volatile int *stop,
         if (!rc) rc = snapshot(net, w, &r[i], i, buf);
         r[i].next = sa_net_now(net) + r[i].every;
       }
+    if (!rc && ck && ck->every && sa_net_now(net) >= ck->next) {
+      if (sa_net_now(net) > ck->next - ck->every && sa_net_now(net) < end)
+        rc = checkpoint(net, w, ck);
+      ck->next = sa_net_now(net) + ck->every;
+    }
     if (rc || sa_net_now(net) >= end) break;
     sa_tick until = end;
     for (int i = 0; i < nr; i++)
       if (r[i].next < until) until = r[i].next;
+    if (ck && ck->every && ck->next < until) until = ck->next;
     rc = sa_net_run(net, until - sa_net_now(net), stop);
     if (rc) break;
   }
@@ -80,12 +132,21 @@ static int run_with_reports(sa_net *net, sa_tick steps, volatile int *stop,
   for (int i = 0; i < nr && (!rc || rc == SA_EINTR); i++)
     if (r[i].next - r[i].every != sa_net_now(net))
       snapshot(net, w, &r[i], i, buf);
+  /* And a checkpoint at the end, also after an interruption: a killed
+   * sweep resumes from there. */
+  if (ck && (!rc || rc == SA_EINTR)) {
+    int crc = checkpoint(net, w, ck);
+    if (!rc) rc = crc;
+  }
   free(buf);
   return rc;
 }
 
 typedef struct run_opts {
   const char *net, *out;
+  const char *ckpt;      /* --checkpoint */
+  double ck_every;       /* --checkpoint-every, ms; 0 = at the end only */
+  int resume, has_threads;
   uint64_t seed;
   int has_seed, overwrite, quiet;
   double duration, flush_s;
@@ -93,8 +154,10 @@ typedef struct run_opts {
   sa_cli_view view;   /* --progress, --serve, --stream ... (cli/view.c) */
 } run_opts;
 
-static int parse_run(int argc, char **argv, run_opts *o) {
+static int parse_run(int argc, char **argv, run_opts *o, int resume) {
+  const char *cmd = resume ? "resume" : "run";
   memset(o, 0, sizeof *o);
+  o->resume = resume;
   o->threads = 1;
   o->flush_s = 10.0;
   int vrc;
@@ -102,8 +165,16 @@ static int parse_run(int argc, char **argv, run_opts *o) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      fputs(usage_run, stdout);
+      fputs(resume ? usage_resume : usage_run, stdout);
       exit(0);
+    } else if (!strcmp(a, "--checkpoint")) {
+      if (!v) return sa_cli_usage(cmd, "%s needs a file name", a);
+      o->ckpt = v, i++;
+    } else if (!strcmp(a, "--checkpoint-every")) {
+      if (sa_cli_parse_pos(v, &o->ck_every))
+        return sa_cli_usage(cmd, "--checkpoint-every needs a positive number "
+                            "of ms, got '%s'", v ? v : "");
+      i++;
     } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
       if (!v) return sa_cli_usage("run", "%s needs a file name", a);
       o->out = v, i++;
@@ -128,6 +199,7 @@ static int parse_run(int argc, char **argv, run_opts *o) {
         return sa_cli_usage("run", "--threads needs an integer >= 1, got '%s'",
                          v ? v : "");
       o->threads = (int)t, i++;
+      o->has_threads = 1;
     } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
       o->quiet = 1;
     } else if (!strcmp(a, "--overwrite")) {
@@ -142,20 +214,50 @@ static int parse_run(int argc, char **argv, run_opts *o) {
       return sa_cli_usage("run", "unexpected argument '%s'", a);
     }
   }
-  if (!o->net) return sa_cli_usage("run", "%s", "missing the network file");
+  if (!o->net)
+    return sa_cli_usage(cmd, "%s", resume ? "missing the checkpoint file"
+                                          : "missing the network file");
+  if (o->ck_every > 0 && !o->ckpt)
+    return sa_cli_usage(cmd, "%s", "--checkpoint-every needs --checkpoint");
+  if (resume && o->has_seed)
+    return sa_cli_usage(cmd, "%s", "the seed comes from the checkpoint");
   return 0;
 }
 
-int sa_cmd_run(int argc, char **argv) {
+static int run_main(int argc, char **argv, int resume) {
   run_opts o;
-  int rc = parse_run(argc, argv, &o);
+  int rc = parse_run(argc, argv, &o, resume);
   if (rc) return rc;
   char err[1024] = "";
   double t0 = sa_cli_now();
   sa_config *cfg = NULL;
   /* A SONATA circuit or simulation config instead (io/sonata_in.c). */
   sa_sonata *son = NULL;
-  if (sa_sonata_detect(o.net)) {
+  /* Resuming: the network file, seed and thread count are the
+   * checkpoint's. */
+  sa_ckfile *ckf = NULL;
+  if (resume) {
+    if (sa_ckfile_open(&ckf, o.net, err, sizeof err) ||
+        sa_config_load_text(&cfg, sa_ckfile_meta(ckf)->config_text,
+                            sa_ckfile_meta(ckf)->config_path, err,
+                            sizeof err)) {
+      fprintf(stderr, "%s\n", err);
+      sa_ckfile_close(ckf);
+      return SA_EXIT_USAGE;
+    }
+    const sa_ckmeta *m = sa_ckfile_meta(ckf);
+    if (o.has_threads && o.threads != m->threads) {
+      fprintf(stderr, "synalign resume: the checkpoint was taken with %d "
+              "threads; resume uses the same count\n", m->threads);
+      sa_ckfile_close(ckf);
+      sa_config_destroy(cfg);
+      return SA_EXIT_USAGE;
+    }
+    o.threads = m->threads;
+    o.seed = m->seed;
+    o.has_seed = 1;
+    if (!(o.duration > 0)) o.duration = m->tstop;
+  } else if (sa_sonata_detect(o.net)) {
     if (sa_sonata_load(&son, o.net, err, sizeof err)) {
       fprintf(stderr, "%s\n", err);
       return SA_EXIT_USAGE;
@@ -181,13 +283,20 @@ int sa_cmd_run(int argc, char **argv) {
     sa_sonata_destroy(son);
     return SA_EXIT_USAGE;
   }
-  if (sa_net_set_threads(net, o.threads)) {
-    fprintf(stderr, "synalign run: %s\n", sa_net_errmsg(net));
+  if (sa_net_set_threads(net, o.threads) ||
+      (ckf && sa_net_load(net, sa_ckfile_ckpt(ckf)))) {
+    fprintf(stderr, "synalign %s: %s\n", resume ? "resume" : "run",
+            sa_net_errmsg(net));
     sa_net_destroy(net);
     sa_config_destroy(cfg);
     sa_sonata_destroy(son);
+    sa_ckfile_close(ckf);
     return SA_EXIT_USAGE;
   }
+  sa_ckfile_close(ckf);
+  if (resume && !o.quiet)
+    printf("resumed at %.1f ms of %.1f ms\n",
+           (double)sa_net_now(net) * sa_net_dt(net), duration);
   int npops = sa_net_pop_count(net);
   unsigned char *record = calloc((size_t)npops, 1);
   if (!record) {
@@ -256,8 +365,26 @@ int sa_cmd_run(int argc, char **argv) {
     fprintf(stderr, "synalign run: warning: cannot watch signals\n");
   double t_build = sa_cli_now() - t0;
   double t1 = sa_cli_now();
-  sa_tick steps = llround(duration / sa_net_dt(net));
-  int run_rc = run_with_reports(net, steps, &stop, w, reps, nrep);
+  /* Resumed runs start at the checkpoint's time; duration counts from 0. */
+  sa_tick steps = llround(duration / sa_net_dt(net)) - sa_net_now(net);
+  if (steps < 0) steps = 0;
+  const sa_tick start = sa_net_now(net);
+  ckjob ck = {0};
+  if (o.ckpt) {
+    ck.path = o.ckpt;
+    ck.every = o.ck_every > 0 ? llround(o.ck_every / sa_net_dt(net)) : 0;
+    if (o.ck_every > 0 && ck.every < 1) ck.every = 1;
+    ck.next = sa_net_now(net) + ck.every;
+    ck.meta = (sa_ckmeta){sa_config_text(cfg), sa_config_path(cfg), seed,
+                          sa_net_threads(net), sa_net_dt(net), duration, 0};
+  }
+  int run_rc = (!o.ckpt || cfg)
+                   ? run_with_reports(net, steps, &stop, w, reps, nrep,
+                                      o.ckpt ? &ck : NULL)
+                   : SA_ENOTSUP;
+  if (run_rc == SA_ENOTSUP)
+    fprintf(stderr, "synalign run: checkpoints need a synalign network "
+            "file (not a SONATA circuit)\n");
   double t_loop = sa_cli_now() - t1;
   int sig = sw ? sa_sigwatch_signal(sw) : 0;
   sa_sigwatch_stop(sw);
@@ -272,6 +399,7 @@ int sa_cmd_run(int argc, char **argv) {
   }
   w = NULL;
   double sim_ms = (double)sa_net_now(net) * sa_net_dt(net);
+  double ran_ms = (double)(sa_net_now(net) - start) * sa_net_dt(net);
   if (run_rc == SA_EINTR) {
     fprintf(stderr,
             "synalign run: interrupted by %s at %.1f ms of %.1f ms; %s\n",
@@ -294,7 +422,7 @@ int sa_cmd_run(int argc, char **argv) {
     }
     printf("simulated %.1f ms in %.3f s wall (build %.3f s); "
            "%.3f s per simulated s\n", sim_ms, t_loop, t_build,
-           sim_ms > 0 ? t_loop / (sim_ms * 1e-3) : 0.0);
+           ran_ms > 0 ? t_loop / (ran_ms * 1e-3) : 0.0);
     if (o.out) printf("spikes written to %s\n", o.out);
   }
 done:
@@ -307,4 +435,8 @@ done:
   sa_sonata_destroy(son);
   return status;
 }
+
+int sa_cmd_run(int argc, char **argv) { return run_main(argc, argv, 0); }
+
+int sa_cmd_resume(int argc, char **argv) { return run_main(argc, argv, 1); }
 

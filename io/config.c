@@ -1090,6 +1090,33 @@ int sa_config_load(sa_config **out, const char *path, char *err,
   return 0;
 }
 
+int sa_config_load_text(sa_config **out, const char *text, const char *name,
+                        char *err, size_t errlen) {
+  ctx c = {.file = name, .err = err, .errlen = errlen};
+  *out = NULL;
+  if (err && errlen) err[0] = '\0';
+  sa_config *cfg = calloc(1, sizeof *cfg);
+  size_t plen = strlen(name) + 1, len = strlen(text);
+  if (cfg) {
+    cfg->path = malloc(plen);
+    cfg->text = malloc(len + 1);
+  }
+  if (!cfg || !cfg->path || !cfg->text) {
+    if (cfg) free(cfg->path), free(cfg->text);
+    free(cfg);
+    return fail(&c, SA_ENOMEM, "out of memory");
+  }
+  memcpy(cfg->path, name, plen);
+  memcpy(cfg->text, text, len + 1);
+  int rc = parse_doc(&c, cfg, len);
+  if (rc) {
+    sa_config_destroy(cfg);
+    return rc;
+  }
+  *out = cfg;
+  return 0;
+}
+
 double sa_config_dt(const sa_config *cfg) { return cfg->dt; }
 double sa_config_duration(const sa_config *cfg) { return cfg->duration; }
 uint64_t sa_config_seed(const sa_config *cfg) { return cfg->seed; }

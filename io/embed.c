@@ -1,5 +1,5 @@
 /* embed.c: build-time helper: turn a file into a C header holding its bytes
- * as `static const char NAME[]` (NUL-terminated). A byte array rather than
+ * as `static const unsigned char NAME[]` (NUL-terminated). A byte array rather than
  * a string literal: C11 promises only 4095 characters per literal.
  * usage: embed INPUT OUTPUT NAME
  * SPDX-License-Identifier: MIT */
@@ -24,7 +24,7 @@ int main(int argc, char **argv)
     return 1;
   }
   fprintf(out, "/* Generated from %s by io/embed.c; do not edit. */\n"
-               "static const char %s[] = {\n", argv[1], argv[3]);
+               "static const unsigned char %s[] = {\n", argv[1], argv[3]);
   int c;
   unsigned long n = 0;
   while ((c = getc(in)) != EOF) {

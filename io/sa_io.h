@@ -16,6 +16,10 @@ typedef struct sa_config sa_config;
  * err. Fails with: SA_ENOENT (missing file), SA_EINVAL (syntax, unknown
  * keys, wrong types, bad values), SA_ENOMEM. */
 int sa_config_load(sa_config **out, const char *path, char *err, size_t errlen);
+/* The same from the file's text (as kept in spike files and checkpoints);
+ * name stands for the file in messages. */
+int sa_config_load_text(sa_config **out, const char *text, const char *name,
+                        char *err, size_t errlen);
 void sa_config_destroy(sa_config *cfg);
 double sa_config_dt(const sa_config *cfg);          /* ms */
 double sa_config_duration(const sa_config *cfg);    /* ms */
@@ -139,6 +143,42 @@ typedef struct sa_weightframe {
 int sa_report_read(const char *path, const char *name, double at_ms,
                    sa_weightframe *out, char *err, size_t errlen);
 void sa_weightframe_free(sa_weightframe *f);
+
+/* ---- Checkpoints --------------------------------------------------- */
+
+/* A checkpoint in memory (sa_net_save writes into its sa_ckpt). */
+typedef struct sa_memck sa_memck;
+int sa_memck_create(sa_memck **out);            /* Fails with: SA_ENOMEM */
+const sa_ckpt *sa_memck_ckpt(sa_memck *m);
+void sa_memck_destroy(sa_memck *m);
+
+typedef struct sa_ckmeta {
+  const char *config_text, *config_path;
+  uint64_t seed;
+  int threads;
+  double dt, tstop, now;       /* ms */
+} sa_ckmeta;
+
+/* Write m as an HDF5 checkpoint file: PATH.tmp first, synced, then renamed
+ * over PATH, so an earlier checkpoint survives a crash during this one.
+ * Not thread-safe with other HDF5 use: with a writer running, call it
+ * through sa_writer_call. Fails with: SA_EIO, SA_EINVAL. */
+int sa_ckfile_write(const char *path, const sa_memck *m,
+                    const sa_ckmeta *meta, char *err, size_t errlen);
+/* Open a checkpoint file for sa_net_load (read-only sa_ckpt) and its
+ * metadata. Fails with: SA_ENOENT, SA_EIO (not HDF5, not a checkpoint,
+ * incomplete), SA_ENOMEM. */
+typedef struct sa_ckfile sa_ckfile;
+int sa_ckfile_open(sa_ckfile **out, const char *path, char *err,
+                   size_t errlen);
+const sa_ckpt *sa_ckfile_ckpt(sa_ckfile *f);
+const sa_ckmeta *sa_ckfile_meta(const sa_ckfile *f);
+void sa_ckfile_close(sa_ckfile *f);
+
+/* Run fn(arg) on the writer thread once everything queued before has been
+ * written, and return its result (HDF5 is used by one thread at a time).
+ * Fails with: SA_EINVAL (writer not started). */
+int sa_writer_call(sa_writer *w, int (*fn)(void *), void *arg);
 
 /* ---- Signals -------------------------------------------------------- */
 

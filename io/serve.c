@@ -860,8 +860,8 @@ static void handle_request(sa_serve *s, client *c)
     return;
   }
   if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
-    respond(c, "200 OK", "text/html; charset=utf-8", sa__view_html,
-            sizeof sa__view_html - 1, head, 1);
+    respond(c, "200 OK", "text/html; charset=utf-8",
+            (const char *)sa__view_html, sizeof sa__view_html - 1, head, 1);
   } else if (strcmp(path, "/events") == 0 && !head) {
     start_sse(s, c);
   } else if (strcmp(path, "/status") == 0) {

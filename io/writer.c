@@ -114,6 +114,9 @@ struct sa_writer {
   uint64_t oom_dropped;
   frame *fq_head, *fq_tail;   /* weight frames, FIFO */
   int fq_len;
+  int (*call_fn)(void *);     /* sa_writer_call, run after the queues */
+  void *call_arg;
+  int call_pending, call_rc;
 
   wrep *reps;
   int n_reps;
@@ -559,7 +562,18 @@ static void drain(sa_writer *w)
           w->fq_tail = NULL;
         w->fq_len--;
       }
+      int (*fn)(void *) = f == NULL && w->call_pending ? w->call_fn : NULL;
       uv_mutex_unlock(&w->mu);
+      if (fn != NULL) {
+        /* Everything queued before the call is on disk now. */
+        int rc = fn(w->call_arg);
+        uv_mutex_lock(&w->mu);
+        w->call_rc = rc;
+        w->call_pending = 0;
+        uv_cond_broadcast(&w->space);
+        uv_mutex_unlock(&w->mu);
+        return;
+      }
       if (f == NULL)
         return;
       write_frame(w, f);
@@ -1278,6 +1292,30 @@ int sa_writer_weights(sa_writer *w, int report, double t_ms,
   uv_mutex_unlock(&w->mu);
   uv_async_send(&w->wake);
   return 0;
+}
+
+int sa_writer_call(sa_writer *w, int (*fn)(void *), void *arg)
+{
+  if (w == NULL || !w->started || fn == NULL)
+    return SA_EINVAL;
+  uv_mutex_lock(&w->mu);
+  /* Spikes gathered so far go first, in order. */
+  if (w->cur != NULL && w->cur->n > 0) {
+    while (w->n_spare == 0)
+      uv_cond_wait(&w->space, &w->mu);
+    hand_over(w);
+  }
+  w->call_fn = fn;
+  w->call_arg = arg;
+  w->call_pending = 1;
+  uv_mutex_unlock(&w->mu);
+  uv_async_send(&w->wake);
+  uv_mutex_lock(&w->mu);
+  while (w->call_pending)
+    uv_cond_wait(&w->space, &w->mu);
+  int rc = w->call_rc;
+  uv_mutex_unlock(&w->mu);
+  return rc;
 }
 
 int sa_writer_close(sa_writer *w, int interrupted, char *err, size_t errlen)

@@ -2,6 +2,7 @@
  * and the alignment metrics. The feedback strategies live in fb_*.c.
  * SPDX-License-Identifier: MIT */
 #include "internal.h"
+#include "sa_metrics.h"
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
@@ -907,25 +908,12 @@ int sa_mlp_evaluate(sa_mlp *net, const float *x, const uint8_t *y, size_t n,
 }
 
 /* Angle in degrees between two vectors (ALGORITHMS.md §0); NaN if either
- * is zero. Accumulated in double: the vectors have ~4e5 entries. */
+ * is zero: the library's one implementation (sim/metrics.c), accumulated
+ * in double (the vectors have ~4e5 entries). */
 static double angle_deg(const float *a, const float *b, size_t n, double *na,
                         double *nb)
 {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < n; i++) {
-    ab += (double)a[i] * b[i];
-    aa += (double)a[i] * a[i];
-    bb += (double)b[i] * b[i];
-  }
-  if (na != NULL)
-    *na = sqrt(aa);
-  if (nb != NULL)
-    *nb = sqrt(bb);
-  if (aa == 0 || bb == 0)
-    return NAN;
-  double c = ab / (sqrt(aa) * sqrt(bb));
-  c = c > 1 ? 1 : c < -1 ? -1 : c;
-  return acos(c) * (180.0 / M_PI);
+  return sa_angle_deg_f(a, b, n, na, nb);
 }
 
 int sa_mlp_alignment(sa_mlp *net, const float *x, const uint8_t *y, int bs,

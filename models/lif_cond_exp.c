@@ -289,6 +289,24 @@ static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
   return 0;
 }
 
+static int save(const sa_pop *p, const sa_ckpt *ck, const char *pre) {
+  const state *s = p->state;
+  int rc = sa__ck_put(ck, pre, "V", SA_CK_F64, s->V, p->n);
+  if (!rc) rc = sa__ck_put(ck, pre, "g_ex", SA_CK_F64, s->g_ex, p->n);
+  if (!rc) rc = sa__ck_put(ck, pre, "g_in", SA_CK_F64, s->g_in, p->n);
+  if (!rc) rc = sa__ck_put(ck, pre, "r", SA_CK_I64, s->r, p->n);
+  return rc;
+}
+
+static int load(sa_pop *p, const sa_ckpt *ck, const char *pre) {
+  state *s = p->state;
+  int rc = sa__ck_get(ck, pre, "V", SA_CK_F64, s->V, p->n);
+  if (!rc) rc = sa__ck_get(ck, pre, "g_ex", SA_CK_F64, s->g_ex, p->n);
+  if (!rc) rc = sa__ck_get(ck, pre, "g_in", SA_CK_F64, s->g_in, p->n);
+  if (!rc) rc = sa__ck_get(ck, pre, "r", SA_CK_I64, s->r, p->n);
+  return rc;
+}
+
 const sa_model_vt sa_model_lif_cond_exp = {
   "lif_cond_exp", 1, SA_MODEL_NEURON, sizeof(params), descs, vars,
-  check, init, fini, set_init, get_state, prepare, update};
+  check, init, fini, set_init, get_state, prepare, update, save, load, 0};

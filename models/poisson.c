@@ -110,6 +110,22 @@ static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
   return 0;
 }
 
+/* The streams' states and each node's next stamp: a resumed run draws
+ * exactly the numbers the uninterrupted one would have. */
+static int save(const sa_pop *p, const sa_ckpt *ck, const char *pre) {
+  const state *s = p->state;
+  int rc = sa__ck_put(ck, pre, "rng", SA_CK_U64, s->rng, 4 * (size_t)p->n);
+  if (!rc) rc = sa__ck_put(ck, pre, "next", SA_CK_I64, s->next, p->n);
+  return rc;
+}
+
+static int load(sa_pop *p, const sa_ckpt *ck, const char *pre) {
+  state *s = p->state;
+  int rc = sa__ck_get(ck, pre, "rng", SA_CK_U64, s->rng, 4 * (size_t)p->n);
+  if (!rc) rc = sa__ck_get(ck, pre, "next", SA_CK_I64, s->next, p->n);
+  return rc;
+}
+
 const sa_model_vt sa_model_poisson = {
   "poisson", 1, SA_MODEL_SOURCE, sizeof(params), descs, vars,
-  check, init, fini, set_init, get_state, prepare, update};
+  check, init, fini, set_init, get_state, prepare, update, save, load, 0};

@@ -7,10 +7,12 @@
 extern const sa_model_vt sa_model_lif_delta, sa_model_lif_exp,
     sa_model_poisson, sa_model_spike_source;
 extern const sa_model_vt sa_model_lif_cond_exp;
+extern const sa_model_vt sa_model_lif_dexp, sa_model_stimulus;
 
 static const sa_model_vt *const models[] = {
   &sa_model_lif_delta, &sa_model_lif_exp, &sa_model_poisson,
-  &sa_model_spike_source, &sa_model_lif_cond_exp, NULL};
+  &sa_model_spike_source, &sa_model_lif_cond_exp, &sa_model_lif_dexp,
+  &sa_model_stimulus, NULL};
 
 const sa_model_vt *sa__model_find(const char *name) {
   for (int i = 0; models[i]; i++)

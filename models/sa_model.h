@@ -58,7 +58,22 @@ typedef struct sa_model_vt {
    * thread. Returns 0 or an SA_E* code (only allocation can fail). */
   int (*update)(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
                 double *in_ex, double *in_in, sa_spikebuf *out);
+  /* Checkpoints: every dynamic state array under prefix/<name> (see
+   * sa__ck_put). NULL for both means the model keeps no state of its own;
+   * a model with state but without them cannot be checkpointed (the core
+   * refuses rather than resume wrongly). */
+  int (*save)(const sa_pop *p, const sa_ckpt *ck, const char *prefix);
+  int (*load)(sa_pop *p, const sa_ckpt *ck, const char *prefix);
+  int stateless;              /* 1: save/load are not needed */
 } sa_model_vt;
+
+/* put/get of prefix/name through a checkpoint. */
+int sa__ck_put(const sa_ckpt *ck, const char *prefix, const char *name,
+               int type, const void *data, size_t n);
+int sa__ck_get(const sa_ckpt *ck, const char *prefix, const char *name,
+               int type, void *data, size_t n);
+long long sa__ck_len(const sa_ckpt *ck, const char *prefix,
+                     const char *name);
 
 const sa_model_vt *sa__model_find(const char *name);
 

@@ -55,6 +55,7 @@ static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
   return 0;
 }
 
+/* Its only dynamic state, the cursor, is the core's (sa_net_save). */
 const sa_model_vt sa_model_spike_source = {
   "spike_source", 1, SA_MODEL_SOURCE, sizeof(params), descs, vars,
-  check, init, fini, set_init, get_state, prepare, update};
+  check, init, fini, set_init, get_state, prepare, update, NULL, NULL, 1};

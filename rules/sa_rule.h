@@ -24,8 +24,12 @@ typedef struct sa_syn_view {
   const uint16_t *delay;     /* nsyn ticks, or NULL: all equal dconst */
   uint16_t dconst, dmax;
   double *w;                 /* nsyn; only plastic rules change them */
-  double sign;               /* +1 excitatory, -1 inhibitory */
+  double sign;               /* +1 excitatory, -1 inhibitory, 0 mixed
+                                (estimators only: routed by sign) */
   double dt;                 /* ms */
+  /* The endpoints, for rules that read membrane state (rdd): read with
+   * vt->get_state in post/pre/slice_end, when no thread writes it. */
+  const sa_pop *src_pop, *tgt_pop;
 } sa_syn_view;
 
 /* A plastic rule changes the weights it sees (stdp); an estimator leaves
@@ -59,6 +63,12 @@ typedef struct sa_rule_vt {
   /* Estimators: B-hat of the view's synapses, in the view's order. NULL
    * for plastic rules. */
   void (*estimate)(const void *state, const sa_syn_view *v, double *out);
+  /* Checkpoints: the rule's state under prefix/<name> (sa__ck_put in
+   * models/sa_model.h). A rule without them cannot be checkpointed. */
+  int (*save)(const void *state, const sa_syn_view *v, const sa_ckpt *ck,
+              const char *prefix);
+  int (*load)(void *state, const sa_syn_view *v, const sa_ckpt *ck,
+              const char *prefix);
 } sa_rule_vt;
 
 const sa_rule_vt *sa__rule_find(const char *name);

@@ -321,6 +321,71 @@ static void slice_end(void *vs, sa_syn_view *v, sa_tick now) {
   }
 }
 
+/* Checkpoints: the per-source traces, the post histories flattened (a
+ * count per target, then all stamps and K- values), the pruning clock. */
+static int save(const void *vs, const sa_syn_view *v, const sa_ckpt *ck,
+                const char *pre) {
+  const state *s = vs;
+  uint64_t total = 0;
+  uint64_t *cnt = malloc(((size_t)v->n_tgt + 1) * sizeof *cnt);
+  if (!cnt) return SA_ENOMEM;
+  for (uint32_t j = 0; j < v->n_tgt; j++) total += cnt[j] = s->h[j].n;
+  sa_tick *t = malloc((total ? total : 1) * sizeof *t);
+  double *k = malloc((total ? total : 1) * sizeof *k);
+  int rc = t && k ? 0 : SA_ENOMEM;
+  uint64_t at = 0;
+  for (uint32_t j = 0; !rc && j < v->n_tgt; j++) {
+    const hist *h = &s->h[j];
+    memcpy(t + at, h->t + h->start, h->n * sizeof *t);
+    memcpy(k + at, h->k + h->start, h->n * sizeof *k);
+    at += h->n;
+  }
+  if (!rc) rc = sa__ck_put(ck, pre, "kplus", SA_CK_F64, s->kplus, v->n_src);
+  if (!rc) rc = sa__ck_put(ck, pre, "tlast", SA_CK_I64, s->tlast, v->n_src);
+  if (!rc) rc = sa__ck_put(ck, pre, "tseen", SA_CK_I64, s->tseen, v->n_src);
+  if (!rc) rc = sa__ck_put(ck, pre, "hist_n", SA_CK_U64, cnt, v->n_tgt);
+  if (!rc) rc = sa__ck_put(ck, pre, "hist_t", SA_CK_I64, t, total);
+  if (!rc) rc = sa__ck_put(ck, pre, "hist_k", SA_CK_F64, k, total);
+  if (!rc) rc = sa__ck_put(ck, pre, "next_prune", SA_CK_I64, &s->next_prune,
+                           1);
+  free(cnt);
+  free(t);
+  free(k);
+  return rc;
+}
+
+static int load(void *vs, const sa_syn_view *v, const sa_ckpt *ck,
+                const char *pre) {
+  state *s = vs;
+  long long total = sa__ck_len(ck, pre, "hist_t");
+  if (total < 0) return SA_EINVAL;
+  uint64_t *cnt = malloc(((size_t)v->n_tgt + 1) * sizeof *cnt);
+  sa_tick *t = malloc((total ? (size_t)total : 1) * sizeof *t);
+  double *k = malloc((total ? (size_t)total : 1) * sizeof *k);
+  int rc = cnt && t && k ? 0 : SA_ENOMEM;
+  if (!rc) rc = sa__ck_get(ck, pre, "kplus", SA_CK_F64, s->kplus, v->n_src);
+  if (!rc) rc = sa__ck_get(ck, pre, "tlast", SA_CK_I64, s->tlast, v->n_src);
+  if (!rc) rc = sa__ck_get(ck, pre, "tseen", SA_CK_I64, s->tseen, v->n_src);
+  if (!rc) rc = sa__ck_get(ck, pre, "hist_n", SA_CK_U64, cnt, v->n_tgt);
+  if (!rc) rc = sa__ck_get(ck, pre, "hist_t", SA_CK_I64, t, (size_t)total);
+  if (!rc) rc = sa__ck_get(ck, pre, "hist_k", SA_CK_F64, k, (size_t)total);
+  if (!rc) rc = sa__ck_get(ck, pre, "next_prune", SA_CK_I64, &s->next_prune,
+                           1);
+  uint64_t at = 0;
+  for (uint32_t j = 0; !rc && j < v->n_tgt; j++) {
+    hist *h = &s->h[j];
+    h->start = h->n = 0;
+    if (at + cnt[j] > (uint64_t)total) rc = SA_EINVAL;
+    for (uint64_t i = 0; !rc && i < cnt[j]; i++)
+      rc = hist_push(h, t[at + i], k[at + i]);
+    at += cnt[j];
+  }
+  free(cnt);
+  free(t);
+  free(k);
+  return rc;
+}
+
 const sa_rule_vt sa_rule_stdp = {
   "stdp", 1, SA_RULE_PLASTIC, sizeof(params), descs, set_option, check,
-  create, destroy, post, pre, materialize, slice_end, NULL};
+  create, destroy, post, pre, materialize, slice_end, NULL, save, load};

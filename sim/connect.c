@@ -166,6 +166,8 @@ static int build_edges(sa_net *net, int pidx, const sa_connector *c,
                         "or above the maximum", i, dv, net->dt);
         d = (uint16_t)llround(dv / net->dt);
       }
+      /* One stream for the whole list: draw every entry, keep ours. */
+      if (!sa__owns(net, tp->n, c->target[i])) continue;
       int rc2 = edges_push(e, c->source[i], c->target[i], w, d);
       if (rc2) return rc2;
     }
@@ -178,6 +180,7 @@ static int build_edges(sa_net *net, int pidx, const sa_connector *c,
                     "nodes, target '%s' %u)", sp->name, sp->n, tp->name,
                     tp->n);
     for (uint32_t j = 0; j < tp->n; j++) {
+      if (!sa__owns(net, tp->n, j)) continue;   /* another rank's target */
       sa_rng_seed(&r, net->seed, SA_RNG_KEY(SA_RNG_PROJECTION, pidx), j);
       float w = 0;
       uint16_t d = 1;
@@ -205,6 +208,9 @@ static int build_edges(sa_net *net, int pidx, const sa_connector *c,
   unsigned char *marks = calloc(nother ? nother : 1, 1);
   int rc = scratch && marks ? 0 : SA_ENOMEM;
   for (uint32_t j = 0; j < nrows && !rc; j++) {
+    /* Rows keyed by target: skip other ranks' targets; rows by source
+     * (outdegree): draw them all, keep the synapses onto ours. */
+    if (!out && !sa__owns(net, tp->n, j)) continue;
     sa_rng_seed(&r, net->seed,
                 SA_RNG_KEY(out ? SA_RNG_PROJECTION_OUT : SA_RNG_PROJECTION,
                            pidx), j);
@@ -214,6 +220,7 @@ static int build_edges(sa_net *net, int pidx, const sa_connector *c,
       float w = 0;
       uint16_t d = 1;
       rc = draw_syn(dc, &r, &w, &d);
+      if (!rc && out && !sa__owns(net, tp->n, scratch[i])) continue;
       if (!rc)
         rc = out ? edges_push(e, j, scratch[i], w, d)
                  : edges_push(e, scratch[i], j, w, d);
@@ -299,14 +306,16 @@ void sa__proj_free(proj *j) {
   free(j->name);
 }
 
-/* Part t keeps the synapses onto targets [block(t), block(t+1)). */
-static int split(proj *j, uint32_t nsrc, uint32_t ntgt, int T) {
+/* Part t keeps the synapses onto targets [block(t), block(t+1)) (with
+ * MPI: of this rank's block, sa__wblock). */
+static int split(const sa_net *net, proj *j, uint32_t nsrc, uint32_t ntgt,
+                 int T) {
   const part *g = &j->parts[0];
   part *ps = calloc((size_t)T, sizeof *ps);
   if (!ps) return SA_ENOMEM;
   int rc = 0;
   for (int t = 0; t < T && !rc; t++) {
-    uint32_t lo = sa__block(ntgt, T, t), hi = sa__block(ntgt, T, t + 1);
+    uint32_t lo = sa__wblock(net, ntgt, t), hi = sa__wblock(net, ntgt, t + 1);
     part *p = &ps[t];
     p->row = calloc((size_t)nsrc + 1, sizeof *p->row);
     if (!p->row) {
@@ -354,7 +363,7 @@ int sa__split_parts(sa_net *net) {
   for (int i = 0; i < net->nprojs; i++) {
     proj *j = &net->projs[i];
     if (j->nparts == net->threads) continue;
-    int rc = split(j, net->pops[j->src]->n, net->pops[j->tgt]->n,
+    int rc = split(net, j, net->pops[j->src]->n, net->pops[j->tgt]->n,
                    net->threads);
     if (rc) return sa__seterr(net, rc, "out of memory splitting '%s'",
                               j->name);

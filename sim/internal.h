@@ -99,6 +99,11 @@ struct sa_net {
    * following barrier, so no command is overwritten before it is read. */
   struct { sa_tick m; int op; } cmd[2];
   atomic_int werr;
+  /* Distributed runs (sim/mpi.c): this process is rank `rank` of
+   * `nranks` (0 of 1 without MPI), fixed at creation; xch is the spike
+   * exchange's scratch. */
+  int rank, nranks;
+  struct sa__xch *xch;
   char err[512];
 };
 
@@ -110,6 +115,30 @@ int sa__dist_ok(const sa_dist *d);
 static inline uint32_t sa__block(uint32_t n, int T, int t) {
   return (uint32_t)((uint64_t)n * (uint64_t)t / (uint64_t)T);
 }
+/* Ranks x threads: worker t of rank r owns block r*T + t of R*T, so the
+ * rank owns block r of R (floor(n rT / RT) = floor(n r / R)) and its
+ * threads split that. One process: sa__block(n, T, t). */
+static inline uint32_t sa__wblock(const sa_net *net, uint32_t n, int t) {
+  return sa__block(n, net->nranks * net->threads,
+                   net->rank * net->threads + t);
+}
+/* Whether this rank owns node i of a population of n. */
+static inline int sa__owns(const sa_net *net, uint32_t n, uint32_t i) {
+  return net->nranks == 1 ||
+         (i >= sa__block(n, net->nranks, net->rank) &&
+          i < sa__block(n, net->nranks, net->rank + 1));
+}
+/* sim/mpi.c; stubs without MPI. attach: rank and size at creation;
+ * exchange: after merge, every rank gets all neuron spikes of the slice
+ * in (stamp, node) order (rc: this rank's merge result; returns the
+ * first failure of any rank); min_delay: the smallest over ranks of
+ * their local dmin (< 0: none); stop: this rank's stop request, the
+ * answer all ranks agree on (one slice later). */
+void sa__dist_attach(sa_net *net);
+void sa__dist_free(sa_net *net);
+int sa__dist_exchange(sa_net *net, int rc);
+sa_tick sa__dist_min_delay(sa_net *net, sa_tick dmin);
+int sa__dist_stop(sa_net *net, int local);
 void sa__part_free(part *p);
 void sa__proj_free(proj *j);
 /* Split every projection into one part per thread (first prepare). */

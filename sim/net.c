@@ -34,6 +34,7 @@ int sa_net_create(sa_net **out, double dt, uint64_t seed) {
   net->dt = dt;
   net->seed = seed;
   net->threads = 1;
+  sa__dist_attach(net);   /* rank and rank count (sim/mpi.c) */
   *out = net;
   return 0;
 }
@@ -66,6 +67,7 @@ void sa_net_destroy(sa_net *net) {
   free(net->projs);
   free(net->subs);
   free(net->obs);
+  sa__dist_free(net);
   free(net);
 }
 

@@ -15,7 +15,10 @@ enum {
   SA_RNG_PROJECTION = 1,   /* index: target node (source for outdegree) */
   SA_RNG_PROJECTION_OUT,
   SA_RNG_INIT,             /* index: node */
-  SA_RNG_POISSON           /* index: node */
+  SA_RNG_POISSON,          /* index: node */
+  SA_RNG_STIMULUS,         /* index: stimulus number (active set, shared
+                              train: models/stimulus.c) */
+  SA_RNG_ESTIMATE          /* object: rule seed; index: synapse key */
 };
 #define SA_RNG_KEY(kind, obj) (((uint64_t)(kind) << 48) ^ (uint64_t)(obj))
 

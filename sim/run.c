@@ -33,7 +33,7 @@ sa_syn_view sa__view(const sa_net *net, proj *j, int t) {
   part *p = &j->parts[t];
   sa_syn_view v = {net->pops[j->src]->n, net->pops[j->tgt]->n, p->nsyn,
                    p->row, p->target, p->delay, j->dconst, j->dmax, p->wd,
-                   j->sign, net->dt};
+                   j->sign, net->dt, net->pops[j->src], net->pops[j->tgt]};
   return v;
 }
 
@@ -51,17 +51,21 @@ static int check_plastic(sa_net *net, proj *j) {
   } else if (j->receptor == SA_RECEPTOR_EXCITATORY) {
     j->sign = 1;
   } else {
-    int pos = 0, neg = 0;
+    int pos = 0, neg = 0, plastic = 0;
     for (int t = 0; t < j->nparts; t++)
       for (uint64_t q = 0; q < j->parts[t].nsyn; q++) {
         pos |= j->parts[t].w[q] > 0;
         neg |= j->parts[t].w[q] < 0;
       }
-    if (pos && neg)
+    for (int r = 0; r < j->nrules; r++)
+      plastic |= j->rules[r]->kind == SA_RULE_PLASTIC;
+    if (pos && neg && plastic)
       return sa__seterr(net, SA_EINVAL,
                         "projection '%s': a projection with a rule needs "
                         "weights of one sign (set its receptor)", j->name);
-    j->sign = neg ? -1 : 1;
+    /* Estimators leave the weights alone: mixed signs keep NEST's routing
+     * by sign (sign 0). */
+    j->sign = pos && neg ? 0 : neg ? -1 : 1;
   }
   return 0;
 }
@@ -125,6 +129,7 @@ static int freeze(sa_net *net) {
     if (net->projs[i].dmax > dmax) dmax = net->projs[i].dmax;
     if (dmin < 0 || net->projs[i].dmin < dmin) dmin = net->projs[i].dmin;
   }
+  dmin = sa__dist_min_delay(net, dmin);   /* the same slices on all ranks */
   if (dmin < 0) {
     dmin = llround(DEFAULT_SLICE_MS / net->dt);
     if (dmin < 1) dmin = 1;
@@ -249,15 +254,14 @@ static void fail(sa_net *net, int rc) {
 /* Phase A for thread t. */
 static void advance(sa_net *net, int t, sa_tick m) {
   const sa_tick t0 = net->now;
-  const int T = net->threads;
   for (sa_tick k = t0; k < t0 + m; k++)
     for (int i = 0; i < net->npops; i++) {
       sa_pop *p = net->pops[i];
       int rc = 0;
       if (p->ring_ex) {
         size_t off = (size_t)((k + 1) % p->nslots) * p->n;
-        rc = p->vt->update(p, k, sa__block(p->n, T, t),
-                           sa__block(p->n, T, t + 1), p->ring_ex + off,
+        rc = p->vt->update(p, k, sa__wblock(net, p->n, t),
+                           sa__wblock(net, p->n, t + 1), p->ring_ex + off,
                            p->ring_in + off, &p->tb[t]);
       } else if (t == 0) {
         rc = p->vt->update(p, k, 0, p->n, NULL, NULL, &p->tb[0]);
@@ -353,8 +357,8 @@ static int deliver(sa_net *net, proj *j, worker *w) {
   const int nr = j->nrules;
   if (nr) {
     size_t np;
-    int rc = own_posts(w, tp, sa__block(tp->n, net->threads, t),
-                       sa__block(tp->n, net->threads, t + 1), &np);
+    int rc = own_posts(w, tp, sa__wblock(net, tp->n, t),
+                       sa__wblock(net, tp->n, t + 1), &np);
     if (rc) return rc;
     v = sa__view(net, j, t);
     for (int r = 0; r < nr; r++) {
@@ -373,7 +377,8 @@ static int deliver(sa_net *net, proj *j, worker *w) {
       double *buf = j->sign > 0 ? ex : in;
       for (uint64_t q = a; q < b; q++) {
         sa_tick d = pt->delay ? pt->delay[q] : j->dconst;
-        buf[(size_t)((stamp + d) % nslots) * n + pt->target[q]] += pt->wd[q];
+        double *to = j->sign == 0 && pt->wd[q] >= 0 ? ex : buf;
+        to[(size_t)((stamp + d) % nslots) * n + pt->target[q]] += pt->wd[q];
       }
     } else if (!pt->delay) {
       size_t off = (size_t)((stamp + j->dconst) % nslots) * n;
@@ -408,7 +413,8 @@ static void slice(sa_net *net, worker *w, sa_tick m) {
   advance(net, w->t, m);
   sync_all(net, w);
   if (w->t == 0) {
-    int rc = merge(net);
+    /* Under MPI every rank then has every neuron's spikes (sim/mpi.c). */
+    int rc = sa__dist_exchange(net, merge(net));
     if (rc) fail(net, rc);
     net->now += m;
   }
@@ -530,7 +536,7 @@ int sa_net_run(sa_net *net, sa_tick nsteps, const volatile int *stop) {
     }
     for (int o = 0; o < net->nobs; o++)
       net->obs[o].cb(net->obs[o].ud, net->now);
-    if (stop && *stop && net->now < end) rc = SA_EINTR;
+    if (sa__dist_stop(net, stop && *stop) && net->now < end) rc = SA_EINTR;
   }
   if (net->threads > 1) go(net, CMD_IDLE, 0);
   if (rc == SA_EINTR)

@@ -180,6 +180,35 @@ uint64_t sa_net_proj_size(const sa_net *net, int proj);
  * pointer may be NULL. Delays in ticks. */
 void sa_net_proj_get(const sa_net *net, int proj, uint32_t *source,
                      uint32_t *target, float *weight, uint16_t *delay);
+/* ---- Checkpoints --------------------------------------------------- */
+
+/* Storage for a network's state, as named typed arrays; sim/ knows no file
+ * format, io/ provides one (HDF5). put() copies; get() fills exactly n
+ * elements and fails if the array is missing or has another type or
+ * length; len() is -1 for a missing array. */
+enum { SA_CK_F64 = 1, SA_CK_I64, SA_CK_U64, SA_CK_U32, SA_CK_F32, SA_CK_U16 };
+typedef struct sa_ckpt {
+  void *ud;
+  int (*put)(void *ud, const char *name, int type, const void *data,
+             size_t n);
+  int (*get)(void *ud, const char *name, int type, void *data, size_t n);
+  long long (*len)(void *ud, const char *name);
+} sa_ckpt;
+
+/* Save the complete dynamic state: time, neuron and source state, random
+ * streams, ring buffers, plastic weights and rule state (static
+ * connectivity is rebuilt from the network file and seed). The network
+ * must have run (or been run for 0 steps). Fails with: SA_EINVAL (not
+ * run yet), SA_ENOTSUP (a model or rule that cannot be saved), or the
+ * storage's error. */
+int sa_net_save(sa_net *net, const sa_ckpt *ck);
+/* Load into a network built from the same file, seed and thread count and
+ * run for 0 steps; afterwards it continues exactly as the saved one would
+ * have. Fails with: SA_EINVAL (shapes differ: another network), SA_ENOTSUP,
+ * SA_EIO (storage). */
+int sa_net_load(sa_net *net, const sa_ckpt *ck);
+int sa_net_threads(const sa_net *net);
+
 /* Source and target population of a projection. */
 int sa_net_proj_source(const sa_net *net, int proj);
 int sa_net_proj_target(const sa_net *net, int proj);
@@ -198,5 +227,43 @@ int sa_pop_get_state(const sa_net *net, int pop, const char *var,
 /* Parameter value (after defaults and sets). Fails with: SA_ENOENT. */
 int sa_pop_get_param(const sa_net *net, int pop, const char *name,
                      double *value);
+
+/* ---- Distributed runs (MPI; sim/mpi.c) ------------------------------ */
+
+/* A network created while MPI is initialised is split across the ranks of
+ * MPI_COMM_WORLD: each rank owns a contiguous block of every neuron
+ * population (its threads split it further) and builds only the synapses
+ * onto it; sources run whole on every rank. Every rank must make the same
+ * calls in the same order (build, threads, runs, the collectives below).
+ * Spikes are exchanged once per min-delay slice, so every rank's
+ * subscribers see all spikes, as in one process: a run's spikes and
+ * weights are bit-identical for any ranks x threads. Per rank only:
+ * sa_net_proj_size/get/weights/estimate (its synapses), sa_pop_get_state
+ * (its nodes are current). Checkpoints (sa_net_save/load) are per process
+ * and not supported with several ranks. */
+
+/* Initialise MPI (MPI_THREAD_FUNNELED: only the thread that runs the
+ * network talks MPI) when built with MPI and started by a launcher
+ * (mpirun, srun); otherwise do nothing: one rank. Fails with: SA_ENOTSUP
+ * (started as one of several MPI processes but built without MPI, or no
+ * FUNNELED support), SA_EIO (MPI_Init failed). */
+int sa_mpi_init(int *argc, char ***argv);
+/* MPI_Finalize, if sa_mpi_init initialised MPI. Never fails. */
+void sa_mpi_finalize(void);
+/* With several ranks, MPI_Abort(status): ends every rank (a failure on
+ * some ranks would leave the others waiting in a collective). With one,
+ * returns. */
+void sa_mpi_abort(int status);
+int sa_mpi_rank(void);   /* 0 without MPI */
+int sa_mpi_size(void);   /* 1 without MPI */
+/* Collective (every rank calls it; plain copies in one process): the
+ * projection's synapse count over all ranks (0 for a bad index), and its
+ * sources, targets and current weights on rank 0 in the canonical order
+ * of sa_net_proj_get / sa_net_proj_weights (any output may be NULL; other
+ * ranks' outputs are not used). Fails with: SA_EINVAL (bad index). Out of
+ * memory with several ranks ends the job. */
+uint64_t sa_net_proj_total(sa_net *net, int proj);
+int sa_net_proj_gather(sa_net *net, int proj, uint32_t *source,
+                       uint32_t *target, double *weight);
 
 #endif

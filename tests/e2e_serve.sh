@@ -144,5 +144,15 @@ rc=$?
 kill -TERM "$busy" 2>/dev/null
 wait "$busy" 2>/dev/null
 
+# The progress line (same family of options): forced onto a file it ends
+# with the final state; --quiet wins; without a terminal it stays off.
+"$bin" run "$net" --duration 3000 --progress >/dev/null 2>"$tmp/prog"
+grep -q '^simulated 3.00 / 3.00 s (100.0 %) .*x real time .* spikes' \
+  "$tmp/prog" && ok || bad "--progress: '$(cat "$tmp/prog")'"
+"$bin" run "$net" --duration 300 --progress --quiet >/dev/null 2>"$tmp/prog"
+[ ! -s "$tmp/prog" ] && ok || bad "--progress --quiet printed '$(cat "$tmp/prog")'"
+"$bin" run "$net" --duration 300 >/dev/null 2>"$tmp/prog"
+[ ! -s "$tmp/prog" ] && ok || bad "progress without a terminal: '$(cat "$tmp/prog")'"
+
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

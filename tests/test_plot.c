@@ -31,7 +31,8 @@ static void teardown(void)
    * LeakSanitizer sees only our own allocations. FcFini is looked up at
    * run time: fontconfig comes in with cairo, not as our dependency. */
   cairo_debug_reset_static_data();
-  void (*fc_fini)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "FcFini");
+  void (*fc_fini)(void);
+  *(void **)&fc_fini = dlsym(RTLD_DEFAULT, "FcFini");   /* POSIX's idiom */
   if (fc_fini != NULL)
     fc_fini();
   char cmd[128];

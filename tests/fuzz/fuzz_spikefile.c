@@ -1,6 +1,8 @@
-/* fuzz_spikefile.c: libFuzzer harness for the SONATA spike file readers
- * (sa_spikefile_info, then sa_spikefile_read of every population it
- * lists). Built by tests/fuzz/build.sh (clang, -Dfuzz=true).
+/* fuzz_spikefile.c: libFuzzer harness for the HDF5 output readers:
+ * sa_spikefile_info, sa_spikefile_read of every population it lists,
+ * sa_report_list and sa_report_read of every weight report (what
+ * `synalign info` and `synalign weights` do). Built by tests/fuzz/build.sh
+ * (clang, -Dfuzz=true).
  * SPDX-License-Identifier: MIT
  *
  * libhdf5 itself is Debian's, not instrumented: coverage feedback comes
@@ -93,5 +95,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(id);
   }
   sa_spikefile_free(&f);
+
+  /* Weight reports live in the same file (synalign info / weights). */
+  sa_weightreport *reps = NULL;
+  int nrep = 0;
+  err[0] = '\0';
+  rc = sa_report_list(path, &reps, &nrep, err, sizeof err);
+  check_msg(rc, err, "sa_report_list");
+  for (int i = 0; rc == 0 && i < nrep; i++) {
+    sa_weightframe w;
+    err[0] = '\0';
+    int r = sa_report_read(path, reps[i].name, -1, &w, err, sizeof err);
+    check_msg(r, err, "sa_report_read");
+    if (r == 0)
+      sa_weightframe_free(&w);
+  }
+  free(reps);
   return 0;
 }

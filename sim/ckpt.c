@@ -1,0 +1,168 @@
+/* ckpt.c: saving and loading a network's dynamic state through an
+ * sa_ckpt (the storage is io/'s business).
+ * SPDX-License-Identifier: MIT
+ *
+ * Names: net/... for time and shape, pop<i>/... per population, and
+ * proj<i>/part<t>/... per part of a projection with rules (its weights and
+ * rule<r>/... per rule). Static connectivity is not saved: it is rebuilt
+ * from the network file and seed, and the shapes saved under net/ check
+ * that it was. */
+#include "internal.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *join(char *buf, size_t n, const char *prefix,
+                        const char *name) {
+  snprintf(buf, n, "%s/%s", prefix, name);
+  return buf;
+}
+
+int sa__ck_put(const sa_ckpt *ck, const char *prefix, const char *name,
+               int type, const void *data, size_t n) {
+  char path[256];
+  return ck->put(ck->ud, join(path, sizeof path, prefix, name), type, data,
+                 n);
+}
+
+int sa__ck_get(const sa_ckpt *ck, const char *prefix, const char *name,
+               int type, void *data, size_t n) {
+  char path[256];
+  return ck->get(ck->ud, join(path, sizeof path, prefix, name), type, data,
+                 n);
+}
+
+long long sa__ck_len(const sa_ckpt *ck, const char *prefix,
+                     const char *name) {
+  char path[256];
+  return ck->len(ck->ud, join(path, sizeof path, prefix, name));
+}
+
+int sa_net_threads(const sa_net *net) { return net->threads; }
+
+/* The shape a checkpoint must match: sizes of populations, synapse counts
+ * of projections, rule counts, thread count, ring size. */
+static int shape(const sa_net *net, uint64_t **out, size_t *n) {
+  *n = 4 + (size_t)net->npops + 2 * (size_t)net->nprojs;
+  uint64_t *s = malloc(*n * sizeof *s);
+  if (!s) return SA_ENOMEM;
+  size_t k = 0;
+  s[k++] = (uint64_t)net->npops;
+  s[k++] = (uint64_t)net->nprojs;
+  s[k++] = (uint64_t)net->threads;
+  s[k++] = (uint64_t)net->nslots;
+  for (int i = 0; i < net->npops; i++) s[k++] = net->pops[i]->n;
+  for (int i = 0; i < net->nprojs; i++) {
+    s[k++] = net->projs[i].nsyn;
+    s[k++] = (uint64_t)net->projs[i].nrules;
+  }
+  *out = s;
+  return 0;
+}
+
+/* Walk everything once; save or load by `saving`. */
+static int walk(sa_net *net, const sa_ckpt *ck, int saving) {
+  char pre[128], sub[160];
+  int rc = 0;
+  for (int i = 0; i < net->npops && !rc; i++) {
+    sa_pop *p = net->pops[i];
+    snprintf(pre, sizeof pre, "pop%d", i);
+    uint64_t cur = p->src_next;
+    if (!p->vt->stateless && (saving ? !p->vt->save : !p->vt->load))
+      return sa__seterr(net, SA_ENOTSUP, "model %s cannot be checkpointed",
+                        p->vt->name);
+    if (saving) {
+      rc = sa__ck_put(ck, pre, "nspikes", SA_CK_U64, &p->nspikes, 1);
+      if (!rc) rc = sa__ck_put(ck, pre, "src_next", SA_CK_U64, &cur, 1);
+    } else {
+      rc = sa__ck_get(ck, pre, "nspikes", SA_CK_U64, &p->nspikes, 1);
+      if (!rc) rc = sa__ck_get(ck, pre, "src_next", SA_CK_U64, &cur, 1);
+      if (!rc && cur > p->src_n) rc = SA_EINVAL;
+      p->src_next = cur;
+    }
+    if (!rc && p->ring_ex) {
+      size_t cells = (size_t)p->nslots * p->n;
+      rc = saving ? sa__ck_put(ck, pre, "ring_ex", SA_CK_F64, p->ring_ex,
+                               cells)
+                  : sa__ck_get(ck, pre, "ring_ex", SA_CK_F64, p->ring_ex,
+                               cells);
+      if (!rc)
+        rc = saving ? sa__ck_put(ck, pre, "ring_in", SA_CK_F64, p->ring_in,
+                                 cells)
+                    : sa__ck_get(ck, pre, "ring_in", SA_CK_F64, p->ring_in,
+                                 cells);
+    }
+    if (!rc && !p->vt->stateless) {
+      snprintf(sub, sizeof sub, "%s/state", pre);
+      rc = saving ? p->vt->save(p, ck, sub) : p->vt->load(p, ck, sub);
+    }
+  }
+  for (int i = 0; i < net->nprojs && !rc; i++) {
+    proj *j = &net->projs[i];
+    for (int t = 0; t < j->nparts && j->nrules && !rc; t++) {
+      part *pt = &j->parts[t];
+      snprintf(pre, sizeof pre, "proj%d/part%d", i, t);
+      rc = saving ? sa__ck_put(ck, pre, "w", SA_CK_F64, pt->wd, pt->nsyn)
+                  : sa__ck_get(ck, pre, "w", SA_CK_F64, pt->wd, pt->nsyn);
+      sa_syn_view v = sa__view(net, j, t);
+      for (int r = 0; r < j->nrules && !rc; r++) {
+        const sa_rule_vt *vt = j->rules[r];
+        if (saving ? !vt->save : !vt->load)
+          return sa__seterr(net, SA_ENOTSUP,
+                            "rule %s cannot be checkpointed", vt->name);
+        snprintf(sub, sizeof sub, "%s/rule%d", pre, r);
+        rc = saving ? vt->save(pt->rstate[r], &v, ck, sub)
+                    : vt->load(pt->rstate[r], &v, ck, sub);
+      }
+    }
+  }
+  return rc;
+}
+
+int sa_net_save(sa_net *net, const sa_ckpt *ck) {
+  if (!net->frozen)
+    return sa__seterr(net, SA_EINVAL, "nothing to save before a run");
+  uint64_t *s;
+  size_t n;
+  int rc = shape(net, &s, &n);
+  if (rc) return rc;
+  rc = ck->put(ck->ud, "net/shape", SA_CK_U64, s, n);
+  free(s);
+  if (!rc) rc = ck->put(ck->ud, "net/now", SA_CK_I64, &net->now, 1);
+  if (!rc) rc = ck->put(ck->ud, "net/seed", SA_CK_U64, &net->seed, 1);
+  if (!rc) rc = walk(net, ck, 1);
+  if (rc && rc != SA_ENOTSUP)
+    return sa__seterr(net, rc, "saving the network state failed");
+  return rc;
+}
+
+int sa_net_load(sa_net *net, const sa_ckpt *ck) {
+  int rc = 0;
+  if (!net->frozen && (rc = sa_net_run(net, 0, NULL))) return rc;
+  uint64_t *mine, *theirs = NULL, seed;
+  size_t n;
+  if ((rc = shape(net, &mine, &n))) return rc;
+  theirs = malloc(n * sizeof *theirs);
+  if (!theirs) rc = SA_ENOMEM;
+  if (!rc && (ck->len(ck->ud, "net/shape") != (long long)n ||
+              ck->get(ck->ud, "net/shape", SA_CK_U64, theirs, n) ||
+              memcmp(mine, theirs, n * sizeof *mine) ||
+              ck->get(ck->ud, "net/seed", SA_CK_U64, &seed, 1) ||
+              seed != net->seed))
+    rc = sa__seterr(net, SA_EINVAL,
+                    "the checkpoint is of another network (sizes, thread "
+                    "count or seed differ)");
+  free(mine);
+  free(theirs);
+  if (rc) return rc;
+  sa_tick now;
+  if (ck->get(ck->ud, "net/now", SA_CK_I64, &now, 1))
+    return sa__seterr(net, SA_EIO, "the checkpoint has no time");
+  rc = walk(net, ck, 0);
+  if (rc == SA_ENOTSUP) return rc;
+  if (rc)
+    return sa__seterr(net, rc == SA_ENOMEM ? rc : SA_EINVAL,
+                      "the checkpoint's state does not fit this network");
+  net->now = now;
+  return 0;
+}

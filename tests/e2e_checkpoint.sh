@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Checkpoint and resume: run-then-resume gives exactly the spikes and
+# weights of one uninterrupted run (plastic network, 2 threads), also after
+# a SIGKILL; bad resumes are refused with exit 2.
+set -u
+bin=${SA_BIN:?} src=${SA_SRCDIR:?}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+net="$src/tests/data/stdp_small.json"
+dump() { h5dump -d "$2" -b LE -o "$tmp/raw" "$1" >/dev/null 2>&1 && cat "$tmp/raw"; }
+
+"$bin" run "$net" -o "$tmp/full.h5" --threads 2 --quiet || bad "full run"
+"$bin" run "$net" -o "$tmp/a.h5" --duration 600 --threads 2 \
+  --checkpoint "$tmp/ck.h5" --checkpoint-every 250 --quiet || bad "first part"
+"$bin" resume "$tmp/ck.h5" -o "$tmp/b.h5" --duration 1000 --quiet ||
+  bad "resume exited $?"
+for pop in in out; do
+  for ds in timestamps node_ids; do
+    dump "$tmp/full.h5" /spikes/$pop/$ds >"$tmp/f.bin"
+    { dump "$tmp/a.h5" /spikes/$pop/$ds; dump "$tmp/b.h5" /spikes/$pop/$ds; } \
+      >"$tmp/ab.bin"
+    [ -s "$tmp/f.bin" ] && cmp -s "$tmp/f.bin" "$tmp/ab.bin" && ok ||
+      bad "$pop/$ds: run + resume differs from one run"
+  done
+done
+"$bin" weights "$tmp/full.h5" in_out --csv >"$tmp/wf.csv"
+"$bin" weights "$tmp/b.h5" in_out --csv >"$tmp/wb.csv"
+cmp -s "$tmp/wf.csv" "$tmp/wb.csv" && ok || bad "final weights differ"
+"$bin" weights "$tmp/full.h5" in_out --csv --at 0 >"$tmp/w0.csv"
+cmp -s "$tmp/w0.csv" "$tmp/wf.csv" && bad "STDP changed nothing" || ok
+
+# SIGKILL after a checkpoint: resume from it and finish; the spikes after
+# the checkpoint's time are those of the uninterrupted run.
+long="$tmp/long.json"
+sed 's/"duration": 1000.0/"duration": 20000.0/' "$net" >"$long"
+"$bin" run "$long" -o "$tmp/lfull.h5" --quiet || bad "long full run"
+"$bin" run "$long" -o "$tmp/k.h5" --checkpoint "$tmp/kck.h5" \
+  --checkpoint-every 500 --flush-interval 0.1 --quiet &
+pid=$!
+for i in $(seq 100); do [ -f "$tmp/kck.h5" ] && break; sleep 0.05; done
+sleep 0.3
+kill -KILL $pid 2>/dev/null
+wait $pid 2>/dev/null
+if [ -f "$tmp/kck.h5" ]; then ok; else bad "no checkpoint before the kill"; fi
+"$bin" resume "$tmp/kck.h5" -o "$tmp/k2.h5" >"$tmp/resume.txt" ||
+  bad "resume after kill exited $?"
+t0=$(awk '/^resumed at/ {print $3}' "$tmp/resume.txt")
+after() { h5dump -d /spikes/out/timestamps -y -w 0 "$1" | tr ',' '\n' |
+          awk -v t="$t0" '/^ *[0-9.]+ *$/ && $1 + 0 > t + 0 {print $1 + 0}'; }
+after "$tmp/lfull.h5" >"$tmp/l1.txt"
+after "$tmp/k2.h5" >"$tmp/l2.txt"
+if [ -s "$tmp/l1.txt" ] && cmp -s "$tmp/l1.txt" "$tmp/l2.txt"; then ok; else
+  bad "after the kill (resumed at ${t0:-?} ms) the spikes differ"; fi
+"$bin" weights "$tmp/lfull.h5" in_out --csv >"$tmp/lw1.csv" 2>/dev/null
+"$bin" weights "$tmp/k2.h5" in_out --csv >"$tmp/lw2.csv" 2>/dev/null
+cmp -s "$tmp/lw1.csv" "$tmp/lw2.csv" && ok || bad "final weights after kill"
+
+# Refusals: another thread count, a seed, a file that is no checkpoint.
+"$bin" resume "$tmp/ck.h5" -o "$tmp/x.h5" --threads 3 2>"$tmp/e" ; rc=$?
+[ $rc -eq 2 ] && grep -q "same count" "$tmp/e" && [ ! -e "$tmp/x.h5" ] && ok ||
+  bad "--threads 3 on resume: exit $rc, $(cat "$tmp/e")"
+"$bin" resume "$tmp/ck.h5" -o "$tmp/x.h5" --seed 9 2>"$tmp/e"; rc=$?
+[ $rc -eq 2 ] && ok || bad "--seed on resume: exit $rc"
+"$bin" resume "$tmp/full.h5" -o "$tmp/x.h5" 2>"$tmp/e"; rc=$?
+[ $rc -eq 2 ] && grep -q "not a synalign checkpoint" "$tmp/e" && ok ||
+  bad "spike file as checkpoint: exit $rc, $(cat "$tmp/e")"
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
