@@ -45,14 +45,8 @@ typedef struct state {
 
 static int check(const void *vp, char *err, size_t n) {
   const params *p = vp;
-  if (p->V_reset >= p->V_th) {
-    snprintf(err, n, "Reset potential must be smaller than threshold.");
-    return SA_EINVAL;
-  }
-  if (p->C_m <= 0) {
-    snprintf(err, n, "Capacitance must be strictly positive.");
-    return SA_EINVAL;
-  }
+  int rc = sa__lif_check(p->V_reset, p->V_th, p->C_m, err, n);
+  if (rc) return rc;
   if (p->tau_m <= 0) {
     snprintf(err, n, "Membrane time constant must be strictly positive.");
     return SA_EINVAL;
@@ -130,16 +124,8 @@ static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
     in_in[i] = 0;
     crossed += v >= theta;
   }
-  for (uint32_t i = lo; crossed && i < hi; i++) {
-    if (V[i] >= theta) {
-      crossed--;
-      r[i] = s->ref_counts;
-      V[i] = s->v_reset;
-      int rc = sa__emit(out, k + 1, i);
-      if (rc) return rc;
-    }
-  }
-  return 0;
+  return sa__lif_fire(V, r, lo, hi, crossed, theta, s->v_reset,
+                      s->ref_counts, k, out);
 }
 
 static int save(const sa_pop *p, const sa_ckpt *ck, const char *pre) {

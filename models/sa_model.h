@@ -67,6 +67,30 @@ typedef struct sa_model_vt {
   int stateless;              /* 1: save/load are not needed */
 } sa_model_vt;
 
+/* The checks every LIF model shares, with NEST's sentences: V_reset below
+ * V_th, C_m > 0. Returns 0 or SA_EINVAL with the sentence in err. */
+int sa__lif_check(double V_reset, double V_th, double C_m, char *err,
+                  size_t n);
+
+/* The threshold pass of a LIF update, after the branch-free first pass has
+ * counted `crossed` nodes at or above theta in [lo, hi): each of them
+ * spikes with stamp k+1, is reset and made refractory for ref steps. */
+static inline int sa__lif_fire(double *V, int64_t *r, uint32_t lo,
+                               uint32_t hi, int64_t crossed, double theta,
+                               double v_reset, int64_t ref, sa_tick k,
+                               sa_spikebuf *out) {
+  for (uint32_t i = lo; crossed && i < hi; i++) {
+    if (V[i] >= theta) {
+      crossed--;
+      r[i] = ref;
+      V[i] = v_reset;
+      int rc = sa__emit(out, k + 1, i);
+      if (rc) return rc;
+    }
+  }
+  return 0;
+}
+
 /* put/get of prefix/name through a checkpoint. */
 int sa__ck_put(const sa_ckpt *ck, const char *prefix, const char *name,
                int type, const void *data, size_t n);

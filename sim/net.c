@@ -137,9 +137,10 @@ int sa_net_add_population(sa_net *net, const char *name, const char *model,
   return 0;
 }
 
-static const sa_param_desc *param_find(const sa_model_vt *vt,
-                                       const char *name) {
-  for (const sa_param_desc *d = vt->params; d->name; d++)
+/* A parameter of a model's or a rule's table by name, or NULL. */
+static const sa_param_desc *desc_find(const sa_param_desc *d,
+                                      const char *name) {
+  for (; d->name; d++)
     if (!strcmp(d->name, name)) return d;
   return NULL;
 }
@@ -148,7 +149,7 @@ int sa_pop_set_param(sa_net *net, int pop, const char *name, double value) {
   if (pop < 0 || pop >= net->npops)
     return sa__seterr(net, SA_EINVAL, "no population %d", pop);
   sa_pop *p = net->pops[pop];
-  const sa_param_desc *d = param_find(p->vt, name);
+  const sa_param_desc *d = desc_find(p->vt->params, name);
   if (!d)
     return sa__seterr(net, SA_ENOENT, "unknown parameter '%s' of model %s",
                   name, p->vt->name);
@@ -163,7 +164,7 @@ int sa_pop_get_param(const sa_net *net, int pop, const char *name,
                      double *value) {
   if (pop < 0 || pop >= net->npops) return SA_EINVAL;
   const sa_pop *p = net->pops[pop];
-  const sa_param_desc *d = param_find(p->vt, name);
+  const sa_param_desc *d = desc_find(p->vt->params, name);
   if (!d) return SA_ENOENT;
   *value = *(const double *)((const char *)p->params + d->offset);
   return 0;
@@ -267,13 +268,6 @@ int sa__emit(sa_spikebuf *b, sa_tick stamp, uint32_t id) {
 }
 
 /* ---- plasticity ----------------------------------------------------- */
-
-static const sa_param_desc *desc_find(const sa_param_desc *d,
-                                      const char *name) {
-  for (; d->name; d++)
-    if (!strcmp(d->name, name)) return d;
-  return NULL;
-}
 
 static int proj_check(sa_net *net, int pj, int rule) {
   if (pj < 0 || pj >= net->nprojs)
