@@ -7,8 +7,9 @@
  * loader, same seed) and prints one JSON line: the synapses of each
  * projection, VmRSS before the network is built, after it is built and
  * prepared (the steady memory of the network: connectivity, state, ring
- * buffers), after DURATION_MS of simulation (0: not run), and the peak
- * RSS of the process (getrusage). bench/run compiles it against the
+ * buffers), after DURATION_MS of simulation (0: not run), the peak RSS
+ * of the process (getrusage) and the CPU time of loading, building and
+ * preparing the network. bench/run compiles it against the
  * library of its own build directory; it is not part of the library. */
 #include "sa_sim.h"
 #include "sa_io.h"
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 static long vmrss_kb(void) {
   FILE *f = fopen("/proc/self/status", "r");
@@ -37,6 +39,8 @@ int main(int argc, char **argv) {
   }
   char err[1024] = "";
   long rss0 = vmrss_kb();
+  struct timespec c0, c1;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
   sa_config *cfg = NULL;
   if (sa_config_load(&cfg, argv[1], err, sizeof err)) {
     fprintf(stderr, "%s\n", err);
@@ -52,6 +56,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   int rc = sa_net_prepare(net);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
   long rss_built = vmrss_kb(), rss_run = 0;
   if (!rc && dur > 0) {
     rc = sa_net_run(net, llround(dur / sa_net_dt(net)), NULL);
@@ -76,8 +81,9 @@ int main(int argc, char **argv) {
            sa_net_pop_name(net, p), sa_net_pop_model(net, p),
            sa_net_pop_size(net, p), sa_net_pop_spikes(net, p));
   printf("}, \"rss_start_kb\": %ld, \"rss_built_kb\": %ld, "
-         "\"rss_run_kb\": %ld, \"peak_kb\": %ld}\n", rss0, rss_built,
-         rss_run, ru.ru_maxrss);
+         "\"rss_run_kb\": %ld, \"peak_kb\": %ld, \"build_cpu_s\": %.6f}\n",
+         rss0, rss_built, rss_run, ru.ru_maxrss,
+         (double)(c1.tv_sec - c0.tv_sec) + 1e-9 * (c1.tv_nsec - c0.tv_nsec));
   sa_net_destroy(net);
   sa_config_destroy(cfg);
   return 0;

@@ -15,6 +15,7 @@ int sa_cmd_info(int argc, char **argv);
 int sa_cmd_train(int argc, char **argv), sa_cmd_compare(int argc, char **argv);
 int sa_cmd_weights(int argc, char **argv);
 int sa_cmd_plot(int argc, char **argv);   /* cli/plot.c */
+int sa_cmd_align(int argc, char **argv);  /* cli/align.c */
 
 /* Monotonic wall clock in seconds. */
 double sa_cli_now(void);

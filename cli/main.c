@@ -17,6 +17,7 @@ static const struct {
   {"info", sa_cmd_info, "info FILE.h5             what a spike file holds"},
   {"weights", sa_cmd_weights,
    "weights FILE.h5 PROJ      one weight snapshot (summary or --csv)"},
+  {"align", sa_cmd_align, "align FILE.h5             alignment of estimated feedback with W"},
   {"plot", sa_cmd_plot, "plot KIND FILE.h5 -o OUT   raster, rates, weights, alignment (PNG/SVG)"},
   {"train", sa_cmd_train, "train --task T --algo A  train an MLP with one credit-assignment rule"},
   {"compare", sa_cmd_compare, "compare --task T --algos A,B  the same for several rules and seeds"},

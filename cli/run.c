@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: MIT */
 #include "cli.h"
 #include "view.h"   /* progress, live view, SONATA circuits (issue 8) */
+#include "align.h"  /* estimators' alignment reports (issue 5) */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -89,11 +90,16 @@ static int checkpoint(sa_net *net, sa_writer *w, ckjob *c) {
 typedef struct wreport {
   int proj;
   sa_tick every, next;
+  sa_cli_align *al;   /* estimators' alignment (cli/align.c), or NULL */
 } wreport;
 
+/* Under MPI every rank takes part in the gather; rank 0 writes. */
 static int snapshot(sa_net *net, sa_writer *w, const wreport *r, int i,
                     double *buf) {
-  sa_net_proj_weights(net, r->proj, buf);
+  sa_net_proj_gather(net, r->proj, NULL, NULL, buf);
+  int arc = sa_cli_align_snapshot(r->al, r->proj, buf);
+  if (arc) return arc;
+  if (!w) return 0;
   return sa_writer_weights(w, i, (double)sa_net_now(net) * sa_net_dt(net),
                            buf);
 }
@@ -102,7 +108,7 @@ static int run_with_reports(sa_net *net, sa_tick steps, volatile int *stop,
                             sa_writer *w, wreport *r, int nr, ckjob *ck) {
   size_t most = 0;
   for (int i = 0; i < nr; i++) {
-    size_t n = sa_net_proj_size(net, r[i].proj);
+    size_t n = sa_net_proj_total(net, r[i].proj);   /* all ranks */
     if (n > most) most = n;
   }
   double *buf = nr ? malloc((most ? most : 1) * sizeof *buf) : NULL;
@@ -228,6 +234,15 @@ static int run_main(int argc, char **argv, int resume) {
   run_opts o;
   int rc = parse_run(argc, argv, &o, resume);
   if (rc) return rc;
+  /* MPI ranks other than 0 print nothing and serve nothing. */
+  if (sa_mpi_rank() > 0) {
+    o.quiet = 1;
+    o.view.progress = 0;
+    o.view.serve = o.view.stream = NULL;
+  }
+  if (sa_mpi_size() > 1 && (resume || o.ckpt))
+    return sa_cli_usage(resume ? "resume" : "run", "%s",
+                        "checkpoints need a single process (no mpirun)");
   char err[1024] = "";
   double t0 = sa_cli_now();
   sa_config *cfg = NULL;
@@ -315,11 +330,19 @@ static int run_main(int argc, char **argv, int resume) {
   }
   sa_writer *w = NULL;
   wreport *reps = NULL;
+  sa_cli_align *al = NULL;
   int status = 0;
-  int nrep = o.out && cfg ? (int)sa_config_weight_count(cfg) : 0;
+  /* Weight reports also drive the alignment table, so they are taken
+   * without -o too (nothing is written then). */
+  int nrep = cfg ? (int)sa_config_weight_count(cfg) : 0;
   reps = calloc((size_t)nrep + 1, sizeof *reps);
   if (!reps) {
     fprintf(stderr, "synalign run: out of memory\n");
+    status = 1;
+    goto done;
+  }
+  if (sa_cli_align_setup(&al, net, cfg, o.quiet, err, sizeof err)) {
+    fprintf(stderr, "%s\n", err[0] ? err : "synalign run: out of memory");
     status = 1;
     goto done;
   }
@@ -329,13 +352,14 @@ static int run_main(int argc, char **argv, int resume) {
                             sa_net_dt(net));
     if (reps[i].every < 1) reps[i].every = 1;
     reps[i].next = 0;
+    reps[i].al = al;
   }
   /* Progress line, live view (cli/view.c): before the output file exists,
    * so that a bad or busy address leaves nothing behind. */
   status = sa_cli_view_start(&o.view, net,
                              llround(duration / sa_net_dt(net)), o.quiet);
   if (status) goto done;
-  if (o.out) {
+  if (o.out && sa_mpi_rank() == 0) {
     sa_provenance prov = {son ? sa_sonata_text(son) : sa_config_text(cfg),
                           son ? sa_sonata_path(son) : sa_config_path(cfg),
                           seed, sa_net_dt(net), duration};
@@ -345,6 +369,7 @@ static int run_main(int argc, char **argv, int resume) {
       wrc = sa_writer_add_weights(w, net, reps[i].proj,
                                   sa_config_weight_interval(cfg, i), err,
                                   sizeof err);
+    if (!wrc) wrc = sa_cli_align_files(al, w, err, sizeof err);
     if (wrc && w) {
       sa_writer_close(w, 1, NULL, 0);   /* never started: discards it */
       w = NULL;
@@ -358,6 +383,12 @@ static int run_main(int argc, char **argv, int resume) {
       goto done;
     }
     sa_net_subscribe(net, sa_writer_spikes, w);
+  } else if (o.out) {
+    /* MPI ranks > 0: the collectives of rank 0's sa_writer_add_weights
+     * (if rank 0 failed above, sa_mpi_abort ends this rank). */
+    for (int i = 0; i < nrep; i++)
+      if (sa_net_proj_total(net, reps[i].proj))
+        sa_net_proj_gather(net, reps[i].proj, NULL, NULL, NULL);
   }
   volatile int stop = 0;
   sa_sigwatch *sw = NULL;
@@ -424,11 +455,13 @@ static int run_main(int argc, char **argv, int resume) {
            "%.3f s per simulated s\n", sim_ms, t_loop, t_build,
            ran_ms > 0 ? t_loop / (ran_ms * 1e-3) : 0.0);
     if (o.out) printf("spikes written to %s\n", o.out);
+    sa_cli_align_final(al);
   }
 done:
   if (w) sa_writer_close(w, 1, err, sizeof err);
   sa_cli_view_stop(&o.view, status != 0);   /* after the file is closed */
   free(reps);
+  sa_cli_align_free(al);
   free(record);
   sa_net_destroy(net);
   sa_config_destroy(cfg);
@@ -436,7 +469,25 @@ done:
   return status;
 }
 
-int sa_cmd_run(int argc, char **argv) { return run_main(argc, argv, 0); }
+/* Under mpirun: MPI around the run (sim/mpi.c). A failure on some ranks
+ * only (the output file on rank 0, memory) would leave the others waiting
+ * in a collective, so any failure ends the job; an interruption stops all
+ * ranks at the same slice and they finish normally. */
+static int mpi_main(int argc, char **argv, int resume) {
+  int rc = sa_mpi_init(&argc, &argv);
+  if (rc) {
+    fprintf(stderr, "synalign: %s\n", rc == SA_ENOTSUP
+            ? "started as one of several MPI processes, but this build has "
+              "no MPI (meson -Dmpi=enabled)" : "MPI initialisation failed");
+    return 1;
+  }
+  int status = run_main(argc, argv, resume);
+  if (status != 0 && status != 130 && status != 143) sa_mpi_abort(status);
+  sa_mpi_finalize();
+  return status;
+}
 
-int sa_cmd_resume(int argc, char **argv) { return run_main(argc, argv, 1); }
+int sa_cmd_run(int argc, char **argv) { return mpi_main(argc, argv, 0); }
+
+int sa_cmd_resume(int argc, char **argv) { return mpi_main(argc, argv, 1); }
 

@@ -64,6 +64,12 @@ static int asked_port0(const char *addr)
 
 int sa_cli_view_start(sa_cli_view *v, sa_net *net, sa_tick steps, int quiet)
 {
+  if (v->stream_wait && v->stream == NULL)
+    return sa_cli_usage("run", "%s", "--stream-wait needs --stream");
+  /* Under MPI, rank 0 sees every spike (it writes the file too); the other
+   * ranks show nothing and serve nothing. */
+  if (sa_mpi_rank() != 0)
+    return 0;
   if (!quiet && (v->progress || isatty(STDERR_FILENO))) {
     int tty = isatty(STDERR_FILENO);
     sa_progress_opts po = {stderr, tty, tty ? 0.25 : 1.0, "ms"};
@@ -75,8 +81,6 @@ int sa_cli_view_start(sa_cli_view *v, sa_net *net, sa_tick steps, int quiet)
               "memory)\n");
     }
   }
-  if (v->stream_wait && v->stream == NULL)
-    return sa_cli_usage("run", "%s", "--stream-wait needs --stream");
   if (v->serve == NULL && v->stream == NULL)
     return 0;
   sa_serve_opts so = {v->serve, v->stream, v->serve_public, 0, 0};

@@ -252,7 +252,9 @@ static void nice_range(double *lo, double *hi, int n, int from_zero)
   if (!(from_zero && *lo == 0))
     *lo -= pad;
   *hi += pad;
-  double st = nice_step(*hi - *lo, n);
+  /* Round outwards to a finer step than the ticks': the data fill the
+   * axis, and tick labels still fall on round values. */
+  double st = nice_step(*hi - *lo, 2 * n);
   *lo = floor(*lo / st) * st;
   *hi = ceil(*hi / st) * st;
 }
@@ -714,7 +716,9 @@ static void serlist_free(serlist *l)
   free(l->s);
 }
 
-/* A string attribute (fixed or variable) into buf; 0 on success. */
+/* A string attribute (fixed or variable) into buf; 0 on success. String
+ * memory types take the file's character set throughout: HDF5 does not
+ * convert UTF-8 (what h5py and our writer use) to ASCII. */
 static int attr_text(hid_t loc, const char *name, char *buf, size_t n)
 {
   buf[0] = '\0';
@@ -729,6 +733,7 @@ static int attr_text(hid_t loc, const char *name, char *buf, size_t n)
     if (H5Tis_variable_str(t) > 0) {
       char *v = NULL;
       hid_t mt = H5Tcopy(H5T_C_S1);
+      H5Tset_cset(mt, H5Tget_cset(t));
       H5Tset_size(mt, H5T_VARIABLE);
       if (H5Aread(a, mt, &v) >= 0 && v != NULL) {
         snprintf(buf, n, "%s", v);
@@ -740,6 +745,7 @@ static int attr_text(hid_t loc, const char *name, char *buf, size_t n)
       size_t sz = H5Tget_size(t);
       char *v = calloc(sz + 1, 1);
       hid_t mt = H5Tcopy(H5T_C_S1);
+      H5Tset_cset(mt, H5Tget_cset(t));
       H5Tset_size(mt, sz + 1);
       if (v != NULL && H5Aread(a, mt, v) >= 0) {
         snprintf(buf, n, "%s", v);
@@ -764,6 +770,7 @@ static int read_names(hid_t obj, int is_attr, hsize_t m, char **names)
   hssize_t len = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
   if (t >= 0 && H5Tget_class(t) == H5T_STRING && len == (hssize_t)m) {
     hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_cset(mt, H5Tget_cset(t));
     H5Tset_size(mt, H5T_VARIABLE);
     char **v = calloc(m + 1, sizeof *v);
     if (v != NULL) {
@@ -776,6 +783,7 @@ static int read_names(hid_t obj, int is_attr, hsize_t m, char **names)
         size_t sz = H5Tget_size(t);
         char *raw = calloc(m, sz + 1);
         hid_t ft = H5Tcopy(H5T_C_S1);
+        H5Tset_cset(ft, H5Tget_cset(t));
         H5Tset_size(ft, sz + 1);
         r = raw != NULL ? (is_attr ? H5Aread(obj, ft, raw)
                                    : H5Dread(obj, ft, H5S_ALL, H5S_ALL,

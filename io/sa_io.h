@@ -80,6 +80,43 @@ int sa_writer_start(sa_writer *w, char *err, size_t errlen);
  * SA_ENOMEM. */
 int sa_writer_weights(sa_writer *w, int report, double t_ms,
                       const double *weights);
+/* An estimator's B-hat (rule `rule` of proj, sa_net_proj_estimate) as a
+ * report of the same layout, /report/<proj>.<label>/, with attributes rule
+ * (its name) and estimate_of (proj's name). Snapshots go through
+ * sa_writer_weights(w, *index, ...). Fails with: as add_weights. */
+int sa_writer_add_estimate(sa_writer *w, sa_net *net, int proj, int rule,
+                           const char *label, double interval_ms, int *index,
+                           char *err, size_t errlen);
+/* A time series of ncols metrics in the SONATA report layout:
+ * /metrics/alignment/<proj>/<label>/data float32 [frames x ncols] with
+ * attribute "metrics" (the column names, comma-separated), mapping/time
+ * (start, stop, step) and mapping/times (ms). Rows go through
+ * sa_writer_weights(w, *index, t_ms, row). Fails with: SA_EINVAL (started,
+ * empty names or names with '/', recorded twice), SA_EIO, SA_ENOMEM. */
+int sa_writer_add_alignment(sa_writer *w, const char *proj,
+                            const char *label, const char *const *cols,
+                            int ncols, double interval_ms, int *index,
+                            char *err, size_t errlen);
+
+/* ---- Alignment metrics ------------------------------------------------ */
+
+#define SA_ALIGN_MAXCOLS 16
+typedef struct sa_align_series {
+  char proj[64], label[64];     /* /metrics/alignment/<proj>/<label> */
+  int ncols;
+  char cols[SA_ALIGN_MAXCOLS][32];
+  size_t T;                     /* frames */
+  double *t;                    /* T times, ms */
+  double *data;                 /* T x ncols, row-major */
+} sa_align_series;
+
+/* Every alignment series of a file (*out malloc'd, free with
+ * sa_alignment_free; a file without any gives *n = 0, not an error).
+ * Fails with: SA_ENOENT (no file), SA_EIO (not HDF5, unreadable series),
+ * SA_ENOMEM. */
+int sa_alignment_read(const char *path, sa_align_series **out, int *n,
+                      char *err, size_t errlen);
+void sa_alignment_free(sa_align_series *s, int n);
 
 /* An sa_spike_cb: copies the spikes into the current batch (no HDF5 call
  * on the caller's thread). */

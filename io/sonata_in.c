@@ -466,7 +466,8 @@ static int h5_read1(hid_t loc, const char *name, hid_t mtype, size_t esize,
   return rc;
 }
 
-/* String attribute into buf. */
+/* String attribute into buf. The memory type takes the file's character
+ * set: h5py writes UTF-8, and HDF5 will not convert it to ASCII. */
 static int h5_attr_str(hid_t loc, const char *name, char *buf, size_t n)
 {
   buf[0] = '\0';
@@ -477,6 +478,7 @@ static int h5_attr_str(hid_t loc, const char *name, char *buf, size_t n)
   int rc = -1;
   if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
     hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_cset(mt, H5Tget_cset(t));
     if (H5Tis_variable_str(t) > 0) {
       char *v = NULL;
       H5Tset_size(mt, H5T_VARIABLE);
@@ -519,6 +521,7 @@ static int h5_str_uniform(hid_t loc, const char *name, char *first, size_t n,
   first[0] = '\0';
   if (H5Tget_class(t) == H5T_STRING && len > 0) {
     hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_cset(mt, H5Tget_cset(t));
     if (H5Tis_variable_str(t) > 0) {
       char **v = calloc((size_t)len, sizeof *v);
       H5Tset_size(mt, H5T_VARIABLE);

@@ -58,6 +58,8 @@ typedef struct wrep {
   double t_first;      /* time of the first frame, ms */
   hid_t ds_data, ds_times, ds_time3;
   hsize_t frames;      /* written */
+  int rule;            /* B-hat of this rule (sa_writer_add_estimate); -1:
+                          the weights, or an alignment series */
 } wrep;
 
 /* One snapshot on its way to the writer thread (allocated per snapshot,
@@ -1105,12 +1107,14 @@ static int report_layout(sa_writer *w, wrep *r, sa_net *net, int proj,
   pg = H5Gcreate2(rg, r->name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (pg < 0)
     goto out;
-  const char *rule = sa_net_proj_rule(net, proj, 0);
+  const char *rule = sa_net_proj_rule(net, proj, r->rule >= 0 ? r->rule : 0);
   if (attr_vstr(pg, "source", sa_net_pop_name(net,
                     sa_net_proj_source(net, proj))) < 0 ||
       attr_vstr(pg, "target", sa_net_pop_name(net,
                     sa_net_proj_target(net, proj))) < 0 ||
-      attr_vstr(pg, "rule", rule != NULL ? rule : "static") < 0)
+      attr_vstr(pg, "rule", rule != NULL ? rule : "static") < 0 ||
+      (r->rule >= 0 &&
+       attr_vstr(pg, "estimate_of", sa_net_proj_name(net, proj)) < 0))
     goto out;
   hsize_t dims[2] = {0, r->nsyn}, maxd[2] = {H5S_UNLIMITED, r->nsyn};
   hsize_t chunk[2] = {1, r->nsyn < 65536 ? r->nsyn : 65536};
@@ -1171,14 +1175,15 @@ out:
   return rc;
 }
 
-int sa_writer_add_weights(sa_writer *w, sa_net *net, int proj,
-                          double interval, char *err, size_t errlen)
+/* A frame report of proj's weights (rule -1) or of rule's B-hat, as
+ * /report/<name>. */
+static int add_report(sa_writer *w, sa_net *net, int proj, const char *name,
+                      int rule, double interval, char *err, size_t errlen)
 {
   if (w == NULL || net == NULL || w->started || proj < 0 ||
       proj >= sa_net_proj_count(net) || !(interval > 0))
     return SA_EINVAL;
-  const char *name = sa_net_proj_name(net, proj);
-  uint64_t n = sa_net_proj_size(net, proj);
+  uint64_t n = sa_net_proj_total(net, proj);   /* all MPI ranks' */
   for (int i = 0; i < w->n_reps; i++)
     if (!strcmp(w->reps[i].name, name)) {
       set_err(err, errlen, "%s: weights of '%s' are reported twice",
@@ -1200,6 +1205,7 @@ int sa_writer_add_weights(sa_writer *w, sa_net *net, int proj,
   r->ds_data = r->ds_times = r->ds_time3 = H5I_INVALID_HID;
   r->nsyn = n;
   r->interval = interval;
+  r->rule = rule;
   r->name = dup_str(name);
   r->perm = malloc(n * sizeof *r->perm);
   uint32_t n_tgt = sa_net_pop_size(net, sa_net_proj_target(net, proj));
@@ -1218,7 +1224,8 @@ int sa_writer_add_weights(sa_writer *w, sa_net *net, int proj,
     goto out;
   }
   w->n_reps++;
-  sa_net_proj_get(net, proj, s32, t32, NULL, NULL);
+  /* Under MPI, gathered from every rank (cli/run.c mirrors these). */
+  sa_net_proj_gather(net, proj, s32, t32, NULL);
   /* Counting sort of the synapses by target, stable in CSR order. */
   for (uint64_t q = 0; q < n; q++)
     count[t32[q] + 1]++;
@@ -1262,6 +1269,160 @@ out:
   free(count);
   free(nodes);
   free(ptr);
+  return rc;
+}
+
+int sa_writer_add_weights(sa_writer *w, sa_net *net, int proj,
+                          double interval, char *err, size_t errlen)
+{
+  if (net == NULL || proj < 0 || proj >= sa_net_proj_count(net))
+    return SA_EINVAL;
+  return add_report(w, net, proj, sa_net_proj_name(net, proj), -1, interval,
+                    err, errlen);
+}
+
+int sa_writer_add_estimate(sa_writer *w, sa_net *net, int proj, int rule,
+                           const char *label, double interval, int *index,
+                           char *err, size_t errlen)
+{
+  if (w == NULL || net == NULL || label == NULL || proj < 0 ||
+      proj >= sa_net_proj_count(net) || rule < 0 ||
+      rule >= sa_net_proj_rule_count(net, proj))
+    return SA_EINVAL;
+  char name[256];
+  if ((size_t)snprintf(name, sizeof name, "%s.%s",
+                       sa_net_proj_name(net, proj), label) >= sizeof name)
+    return SA_EINVAL;
+  int at = w->n_reps;
+  int rc = add_report(w, net, proj, name, rule, interval, err, errlen);
+  if (!rc && index != NULL)
+    *index = at;
+  return rc;
+}
+
+/* g/name, created if missing. */
+static hid_t open_or_create(hid_t g, const char *name)
+{
+  htri_t have = H5Lexists(g, name, H5P_DEFAULT);
+  if (have < 0)
+    return -1;
+  return have ? H5Gopen2(g, name, H5P_DEFAULT)
+              : H5Gcreate2(g, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+}
+
+/* /metrics/alignment/<proj>/<label>/{data, mapping/time, mapping/times}. */
+static int series_layout(sa_writer *w, wrep *r, const char *proj,
+                         const char *label, const char *cols)
+{
+  int rc = -1;
+  hid_t g[4] = {-1, -1, -1, -1}, sg = -1, mg = -1, dcpl = -1, sp = -1;
+  hid_t tcpl = -1;
+  const char *path[4] = {"metrics", "alignment", proj, label};
+  for (int k = 0; k < 4; k++)
+    if ((g[k] = open_or_create(k ? g[k - 1] : w->file, path[k])) < 0)
+      goto out;
+  sg = g[3];
+  hsize_t dims[2] = {0, r->nsyn}, maxd[2] = {H5S_UNLIMITED, r->nsyn};
+  hsize_t chunk[2] = {64, r->nsyn};
+  dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  sp = H5Screate_simple(2, dims, maxd);
+  if (dcpl < 0 || sp < 0 || H5Pset_chunk(dcpl, 2, chunk) < 0)
+    goto out;
+  r->ds_data = H5Dcreate2(sg, "data", H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl,
+                          H5P_DEFAULT);
+  if (r->ds_data < 0 || attr_vstr(r->ds_data, "metrics", cols) < 0 ||
+      attr_vstr(r->ds_data, "units", "") < 0)
+    goto out;
+  mg = H5Gcreate2(sg, "mapping", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  double t3[3] = {0.0, 0.0, r->interval};
+  if (mg < 0 ||
+      (r->ds_time3 = fixed_dataset(mg, "time", H5T_IEEE_F64LE,
+                                   H5T_NATIVE_DOUBLE, 3, t3)) < 0 ||
+      attr_vstr(r->ds_time3, "units", "ms") < 0)
+    goto out;
+  hsize_t tchunk = 256;
+  tcpl = H5Pcreate(H5P_DATASET_CREATE);
+  if (tcpl < 0 || H5Pset_chunk(tcpl, 1, &tchunk) < 0)
+    goto out;
+  r->ds_times = make_dataset(mg, "times", H5T_IEEE_F64LE, tcpl);
+  if (r->ds_times < 0 || attr_vstr(r->ds_times, "units", "ms") < 0)
+    goto out;
+  rc = 0;
+out:
+  if (tcpl >= 0)
+    H5Pclose(tcpl);
+  if (sp >= 0)
+    H5Sclose(sp);
+  if (dcpl >= 0)
+    H5Pclose(dcpl);
+  if (mg >= 0)
+    H5Gclose(mg);
+  for (int k = 3; k >= 0; k--)
+    if (g[k] >= 0)
+      H5Gclose(g[k]);
+  return rc;
+}
+
+int sa_writer_add_alignment(sa_writer *w, const char *proj,
+                            const char *label, const char *const *cols,
+                            int ncols, double interval, int *index,
+                            char *err, size_t errlen)
+{
+  if (w == NULL || w->started || proj == NULL || label == NULL ||
+      !proj[0] || !label[0] || strchr(proj, '/') || strchr(label, '/') ||
+      ncols < 1 || !(interval > 0))
+    return SA_EINVAL;
+  char names[512] = "";
+  for (int k = 0; k < ncols; k++) {
+    size_t len = strlen(names);
+    if ((size_t)snprintf(names + len, sizeof names - len, "%s%s",
+                         k ? "," : "", cols[k]) >= sizeof names - len)
+      return SA_EINVAL;
+  }
+  wrep *reps = realloc(w->reps, (size_t)(w->n_reps + 1) * sizeof *reps);
+  if (reps == NULL)
+    return SA_ENOMEM;
+  w->reps = reps;
+  wrep *r = &w->reps[w->n_reps];
+  memset(r, 0, sizeof *r);
+  r->ds_data = r->ds_times = r->ds_time3 = H5I_INVALID_HID;
+  r->nsyn = (uint64_t)ncols;
+  r->interval = interval;
+  r->rule = -1;
+  size_t nl = strlen(proj) + strlen(label) + 2;
+  r->name = malloc(nl);
+  r->perm = malloc((size_t)ncols * sizeof *r->perm);
+  if (r->name == NULL || r->perm == NULL) {
+    free(r->name);
+    free(r->perm);
+    return SA_ENOMEM;
+  }
+  snprintf(r->name, nl, "%s/%s", proj, label);
+  for (int k = 0; k < ncols; k++)
+    r->perm[k] = (uint64_t)k;
+  for (int i = 0; i < w->n_reps; i++)
+    if (!strcmp(w->reps[i].name, r->name)) {
+      set_err(err, errlen, "%s: alignment of '%s' is recorded twice",
+              w->path, r->name);
+      free(r->name);
+      free(r->perm);
+      return SA_EINVAL;
+    }
+  w->n_reps++;
+  H5E_auto2_t old_fn;
+  void *old_data;
+  H5Eget_auto2(H5E_DEFAULT, &old_fn, &old_data);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  int rc = 0;
+  char d[256];
+  if (series_layout(w, r, proj, label, names) < 0) {
+    set_err(err, errlen, "%s: creating the alignment series '%s' failed: %s",
+            w->path, r->name, h5_detail(d));
+    rc = SA_EIO;
+  } else if (index != NULL) {
+    *index = w->n_reps - 1;
+  }
+  H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
   return rc;
 }
 

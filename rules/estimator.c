@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: MIT */
 #include "estimator.h"
 #include "../sim/rng.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,4 +74,16 @@ int sa__est_model_param(const sa_pop *p, const char *name, double *out) {
       return 0;
     }
   return SA_ENOENT;
+}
+
+int sa__est_option(void *params, const char *name, const char *value,
+                   char *err, size_t errlen) {
+  (void)params;
+  if (strcmp(name, "label") != 0) return SA_ENOENT;
+  if (!value[0] || strchr(value, '/') || strchr(value, '.')) {
+    snprintf(err, errlen, "label must be a non-empty name without '/' or "
+             "'.'");
+    return SA_EINVAL;
+  }
+  return 0;
 }

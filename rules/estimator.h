@@ -50,6 +50,32 @@ static inline double sa__est_decay(const sa_est_decay *d, int64_t n) {
   return n < EST_NTAB ? d->tab[n] : exp((double)(-n) * d->dt / d->tau);
 }
 
+/* rdd.c: one class's line y ~ m x + c, x = u_max - theta: SGD state (m,
+ * c) and least-squares sums. sa__rdd_step adds one window (SGD step with
+ * rate eta, or the sums when lsq); sa__rdd_value is the line at x = 0. */
+typedef struct sa_rdd_line {
+  double m, c;
+  double n, sx, sy, sxx, sxy;
+} sa_rdd_line;
+void sa__rdd_step(sa_rdd_line *l, int lsq, double eta, double x, double y);
+double sa__rdd_value(const sa_rdd_line *l, int lsq);
+
+/* weight_mirror_rate.c: the updates of one batch of K stimuli. rpre is
+ * K x ns, rpost K x nt (row k: the rates, or spike counts, of stimulus
+ * k); synapse q joins src[q] -> tgt[q]. Every stimulus in order gives
+ * b[q] += eta ((rpost_i - mean_i)(rpre_j - mean_j) - lambda b[q]), the
+ * means over the batch. mpre (ns) and mpost (nt) are scratch. */
+void sa__wm_batch(double *b, uint64_t nsyn, const uint32_t *src,
+                  const uint32_t *tgt, const double *rpre,
+                  const double *rpost, int64_t K, uint32_t ns, uint32_t nt,
+                  double eta, double lambda, double *mpre, double *mpost);
+
+/* The options every estimator takes: "label" (a name for reports and
+ * tables, read by the command line from the network file; ignored here).
+ * SA_ENOENT for any other name. */
+int sa__est_option(void *params, const char *name, const char *value,
+                   char *err, size_t errlen);
+
 /* A parameter of the population's model by name (its current value);
  * SA_ENOENT if the model has no such parameter. */
 int sa__est_model_param(const sa_pop *p, const char *name, double *out);

@@ -81,11 +81,7 @@ static const sa_param_desc descs[] = {
   P(seed, "", 42.0), {NULL, NULL, 0, 0}};
 #undef P
 
-/* One class's line: SGD state and least-squares sums. */
-typedef struct line {
-  double m, c;
-  double n, sx, sy, sxx, sxy;
-} line;
+typedef sa_rdd_line line;
 
 typedef struct state {
   params p;
@@ -136,7 +132,7 @@ static int set_option(void *vp, const char *name, const char *value,
       return SA_EINVAL;
     }
   } else {
-    return SA_ENOENT;
+    return sa__est_option(p, name, value, err, errlen);
   }
   return 0;
 }
@@ -302,11 +298,11 @@ static void materialize(void *vs, sa_syn_view *v, sa_tick now) {
   (void)vs, (void)v, (void)now;
 }
 
-static void fit_step(const state *s, line *l, double x, double y) {
-  if (s->fit == FIT_SGD) {
+void sa__rdd_step(sa_rdd_line *l, int lsq, double eta, double x, double y) {
+  if (!lsq) {
     double e = l->m * x + l->c - y;
-    l->m -= s->p.eta * e * x;
-    l->c -= s->p.eta * e;
+    l->m -= eta * e * x;
+    l->c -= eta * e;
   } else {
     l->n += 1.0;
     l->sx += x;
@@ -316,9 +312,10 @@ static void fit_step(const state *s, line *l, double x, double y) {
   }
 }
 
-/* The line's value at x = 0 (the threshold). */
-static double at_threshold(const state *s, const line *l) {
-  if (s->fit == FIT_SGD || l->n == 0) return l->c;
+/* Least squares: the intercept of the fitted line; with fewer than two
+ * distinct x, the mean; with no window yet, the initial c. */
+double sa__rdd_value(const sa_rdd_line *l, int lsq) {
+  if (!lsq || l->n == 0) return l->c;
   double den = l->n * l->sxx - l->sx * l->sx;
   if (l->n < 2 || !(den > 1e-12 * l->n * l->sxx)) return l->sy / l->n;
   double m = (l->n * l->sxy - l->sx * l->sy) / den;
@@ -335,7 +332,8 @@ static void finish(state *s, const sa_syn_view *v, uint32_t j, sa_tick now) {
   for (uint64_t q = v->row[j]; q < v->row[j + 1]; q++) {
     uint32_t i = v->target[q];
     double y = (s->cum[i] - s->base_cum[q]) / ticks - s->ref_q[q];
-    fit_step(s, above ? &s->above[q] : &s->below[q], x, y);
+    sa__rdd_step(above ? &s->above[q] : &s->below[q], s->fit == FIT_LSQ,
+                 s->p.eta, x, y);
   }
 }
 
@@ -398,7 +396,8 @@ static void slice_end(void *vs, sa_syn_view *v, sa_tick now) {
 static void estimate(const void *vs, const sa_syn_view *v, double *out) {
   const state *s = vs;
   for (uint64_t q = 0; q < v->nsyn; q++)
-    out[q] = at_threshold(s, &s->above[q]) - at_threshold(s, &s->below[q]);
+    out[q] = sa__rdd_value(&s->above[q], s->fit == FIT_LSQ) -
+             sa__rdd_value(&s->below[q], s->fit == FIT_LSQ);
 }
 
 const sa_rule_vt sa_rule_rdd = {

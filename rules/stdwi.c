@@ -198,7 +198,7 @@ static void estimate(const void *vs, const sa_syn_view *v, double *out) {
 
 const sa_rule_vt sa_rule_stdwi = {
   .name = "stdwi", .abi = 1, .kind = SA_RULE_ESTIMATOR,
-  .params_size = sizeof(params), .params = descs, .set_option = NULL,
+  .params_size = sizeof(params), .params = descs, .set_option = sa__est_option,
   .check = check, .create = create, .destroy = destroy, .post = post,
   .pre = pre, .materialize = materialize, .slice_end = slice_end,
   .estimate = estimate};

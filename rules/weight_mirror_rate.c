@@ -49,7 +49,7 @@ typedef struct state {
   int64_t K;
   int64_t batch;          /* the batch being counted */
   uint32_t n_src, n_tgt;
-  uint32_t *cpre, *cpost; /* 2 K n_src, 2 K n_tgt */
+  double *cpre, *cpost;   /* 2 K n_src, 2 K n_tgt spike counts */
   double *mpre, *mpost;   /* batch means */
 } state;
 
@@ -112,11 +112,12 @@ static int create(void **out, const void *vp, const sa_syn_view *v) {
 }
 
 /* The count slot of a spike stamped t, or NULL beyond the two batches. */
-static uint32_t *slot(state *s, uint32_t *c, uint32_t n, sa_tick t,
-                      uint32_t node) {
+static double *slot(state *s, double *c, uint32_t n, sa_tick t,
+                    uint32_t node) {
+  if (t < 1) return NULL;
   int64_t stim = (t - 1) / s->P;
   int64_t b = stim / s->K;
-  if (t < 1 || b < s->batch || b > s->batch + 1) return NULL;
+  if (b < s->batch || b > s->batch + 1) return NULL;
   size_t k = (size_t)(b & 1) * (size_t)s->K + (size_t)(stim % s->K);
   return &c[k * n + node];
 }
@@ -126,8 +127,8 @@ static int post(void *vs, const sa_syn_view *v, const sa_tick *stamp,
   (void)v;
   state *s = vs;
   for (size_t k = 0; k < n; k++) {
-    uint32_t *c = slot(s, s->cpost, s->n_tgt, stamp[k], id[k]);
-    if (c) (*c)++;
+    double *c = slot(s, s->cpost, s->n_tgt, stamp[k], id[k]);
+    if (c) *c += 1.0;
   }
   return 0;
 }
@@ -135,41 +136,44 @@ static int post(void *vs, const sa_syn_view *v, const sa_tick *stamp,
 static void pre(void *vs, sa_syn_view *v, sa_tick stamp, uint32_t src) {
   (void)v;
   state *s = vs;
-  uint32_t *c = slot(s, s->cpre, s->n_src, stamp, src);
-  if (c) (*c)++;
+  double *c = slot(s, s->cpre, s->n_src, stamp, src);
+  if (c) *c += 1.0;
 }
 
 static void materialize(void *vs, sa_syn_view *v, sa_tick now) {
   (void)vs, (void)v, (void)now;
 }
 
-static void apply_batch(state *s, const sa_syn_view *v) {
-  const int64_t K = s->K;
-  size_t base = (size_t)(s->batch & 1) * (size_t)K;
-  uint32_t *cpre = s->cpre + base * s->n_src;
-  uint32_t *cpost = s->cpost + base * s->n_tgt;
-  for (uint32_t j = 0; j < s->n_src; j++) s->mpre[j] = 0;
-  for (uint32_t i = 0; i < s->n_tgt; i++) s->mpost[i] = 0;
+void sa__wm_batch(double *b, uint64_t nsyn, const uint32_t *src,
+                  const uint32_t *tgt, const double *rpre,
+                  const double *rpost, int64_t K, uint32_t ns, uint32_t nt,
+                  double eta, double lambda, double *mpre, double *mpost) {
+  for (uint32_t j = 0; j < ns; j++) mpre[j] = 0;
+  for (uint32_t i = 0; i < nt; i++) mpost[i] = 0;
   for (int64_t k = 0; k < K; k++) {
-    for (uint32_t j = 0; j < s->n_src; j++)
-      s->mpre[j] += cpre[(size_t)k * s->n_src + j];
-    for (uint32_t i = 0; i < s->n_tgt; i++)
-      s->mpost[i] += cpost[(size_t)k * s->n_tgt + i];
+    for (uint32_t j = 0; j < ns; j++) mpre[j] += rpre[(size_t)k * ns + j];
+    for (uint32_t i = 0; i < nt; i++) mpost[i] += rpost[(size_t)k * nt + i];
   }
-  for (uint32_t j = 0; j < s->n_src; j++) s->mpre[j] /= (double)K;
-  for (uint32_t i = 0; i < s->n_tgt; i++) s->mpost[i] /= (double)K;
-  const double eta = s->p.eta, lambda = s->p.lambda;
+  for (uint32_t j = 0; j < ns; j++) mpre[j] /= (double)K;
+  for (uint32_t i = 0; i < nt; i++) mpost[i] /= (double)K;
   for (int64_t k = 0; k < K; k++) {
-    const uint32_t *rp = cpre + (size_t)k * s->n_src;
-    const uint32_t *ro = cpost + (size_t)k * s->n_tgt;
-    for (uint64_t q = 0; q < v->nsyn; q++) {
-      double dj = rp[s->src[q]] - s->mpre[s->src[q]];
-      double di = ro[v->target[q]] - s->mpost[v->target[q]];
-      s->b[q] += eta * (di * dj - lambda * s->b[q]);
+    const double *rp = rpre + (size_t)k * ns, *ro = rpost + (size_t)k * nt;
+    for (uint64_t q = 0; q < nsyn; q++) {
+      double dj = rp[src[q]] - mpre[src[q]];
+      double di = ro[tgt[q]] - mpost[tgt[q]];
+      b[q] += eta * (di * dj - lambda * b[q]);
     }
   }
-  memset(cpre, 0, (size_t)K * s->n_src * sizeof *cpre);
-  memset(cpost, 0, (size_t)K * s->n_tgt * sizeof *cpost);
+}
+
+static void apply_batch(state *s, const sa_syn_view *v) {
+  size_t base = (size_t)(s->batch & 1) * (size_t)s->K;
+  double *cpre = s->cpre + base * s->n_src;
+  double *cpost = s->cpost + base * s->n_tgt;
+  sa__wm_batch(s->b, v->nsyn, s->src, v->target, cpre, cpost, s->K, s->n_src,
+               s->n_tgt, s->p.eta, s->p.lambda, s->mpre, s->mpost);
+  memset(cpre, 0, (size_t)s->K * s->n_src * sizeof *cpre);
+  memset(cpost, 0, (size_t)s->K * s->n_tgt * sizeof *cpost);
   s->batch++;
 }
 
@@ -185,7 +189,7 @@ static void estimate(const void *vs, const sa_syn_view *v, double *out) {
 
 const sa_rule_vt sa_rule_weight_mirror_rate = {
   .name = "weight_mirror_rate", .abi = 1, .kind = SA_RULE_ESTIMATOR,
-  .params_size = sizeof(params), .params = descs, .set_option = NULL,
+  .params_size = sizeof(params), .params = descs, .set_option = sa__est_option,
   .check = check, .create = create, .destroy = destroy, .post = post,
   .pre = pre, .materialize = materialize, .slice_end = slice_end,
   .estimate = estimate};

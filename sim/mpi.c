@@ -50,11 +50,21 @@ struct sa__xch {
   int stop_local;       /* requested here, sent with the next exchange */
   int stop_all;         /* agreed in the last exchange */
   int64_t *mine, *hdr;  /* (2 + npops), R x (2 + npops) */
-  int *cnt, *displ;     /* bytes per rank, offsets */
+  int *cnt, *displ;     /* bytes per rank, offsets (overflow) */
   size_t *off, *pos;    /* per rank, while unpacking */
-  unsigned char *sbuf, *rbuf;
-  size_t scap, rcap;
+  size_t cap, peak;     /* spikes a slot holds; recent most of a rank */
+  unsigned char *sbuf, *rbuf, *xbuf, *ybuf;   /* slots; overflow */
+  size_t scap, rcap, xcap, ycap;
 };
+
+/* Spikes inline in a rank's slot: 32 .. 65536 (12 bytes each); tests
+ * shrink them to exercise the overflow path. */
+#ifndef SLOT_MIN
+#define SLOT_MIN 32
+#endif
+#ifndef SLOT_MAX
+#define SLOT_MAX 65536
+#endif
 
 void sa__dist_free(sa_net *net) {
   struct sa__xch *x = net->xch;
@@ -67,6 +77,8 @@ void sa__dist_free(sa_net *net) {
   free(x->pos);
   free(x->sbuf);
   free(x->rbuf);
+  free(x->xbuf);
+  free(x->ybuf);
   free(x);
   net->xch = NULL;
 }
@@ -135,73 +147,101 @@ void sa__dist_attach(sa_net *net) {
   MPI_Comm_size(MPI_COMM_WORLD, &net->nranks);
 }
 
-int sa__dist_exchange(sa_net *net, int rc) {
-  if (net->nranks == 1) return rc;
-  struct sa__xch *x = xch_get(net);
-  const int R = net->nranks, np = net->npops, H = 2 + np;
-  /* Header: error, stop request, spike count per population (0 for
-   * sources, which every rank has whole, and after a failed merge). */
-  x->mine[0] = rc;
-  x->mine[1] = x->stop_local;
-  size_t bytes = 0;
-  for (int i = 0; i < np; i++) {
+/* Pack this rank's neuron spikes of the slice: population by population,
+ * its stamps, then its ids (12 bytes a spike). */
+static void pack(const sa_net *net, const int64_t *counts, unsigned char *s) {
+  for (int i = 0; i < net->npops; i++) {
     const sa_pop *p = net->pops[i];
-    size_t n = !rc && is_neuron(p) ? p->sp_n : 0;
-    x->mine[2 + i] = (int64_t)n;
-    bytes += 12 * n;
-  }
-  MPI_Allgather(x->mine, H, MPI_INT64_T, x->hdr, H, MPI_INT64_T,
-                MPI_COMM_WORLD);
-  int64_t err = 0, total = 0;
-  int stop = 0;
-  for (int r = 0; r < R; r++) {
-    const int64_t *h = x->hdr + (size_t)r * H;
-    if (!err && h[0]) err = h[0];
-    stop |= h[1] != 0;
-    int64_t b = 0;
-    for (int i = 0; i < np; i++) b += 12 * h[2 + i];
-    if (b > INT_MAX || total > INT_MAX - b) die(net, "(over 2 GB of spikes "
-                                                "in one slice)");
-    x->cnt[r] = (int)b;
-    x->displ[r] = (int)total;
-    total += b;
-  }
-  x->stop_all = stop;
-  if (err) return rc ? rc : (int)err;
-  if (total == 0) return 0;   /* nobody spiked: the lists are empty */
-  x->sbuf = grow(net, x->sbuf, &x->scap, bytes ? bytes : 1,
-                 "for the spike exchange");
-  x->rbuf = grow(net, x->rbuf, &x->rcap, (size_t)total,
-                 "for the spike exchange");
-  unsigned char *s = x->sbuf;
-  for (int i = 0; i < np; i++) {
-    const sa_pop *p = net->pops[i];
-    size_t n = (size_t)x->mine[2 + i];
+    size_t n = (size_t)counts[i];
     if (!n) continue;
     memcpy(s, p->sp_stamp, n * sizeof(sa_tick));
     s += n * sizeof(sa_tick);
     memcpy(s, p->sp_id, n * sizeof(uint32_t));
     s += n * sizeof(uint32_t);
   }
-  MPI_Allgatherv(x->sbuf, (int)bytes, MPI_BYTE, x->rbuf, x->cnt, x->displ,
-                 MPI_BYTE, MPI_COMM_WORLD);
-  /* Unpack: rank r's chunk holds, population by population, its stamps
-   * then its ids; x->off[r] walks it. Unaligned, hence memcpy. */
-  for (int r = 0; r < R; r++) x->off[r] = (size_t)x->displ[r];
+}
+
+int sa__dist_exchange(sa_net *net, int rc) {
+  if (net->nranks == 1) return rc;
+  struct sa__xch *x = xch_get(net);
+  const int R = net->nranks, np = net->npops, H = 2 + np;
+  if (!x->cap) x->cap = SLOT_MIN;
+  /* The slot: header (error, stop request, spike count per population:
+   * 0 for sources, which every rank has whole, and after a failed merge),
+   * then up to cap spikes inline. */
+  const size_t hb = (size_t)H * sizeof(int64_t), slot = hb + 12 * x->cap;
+  x->sbuf = grow(net, x->sbuf, &x->scap, slot, "for the spike exchange");
+  x->rbuf = grow(net, x->rbuf, &x->rcap, (size_t)R * slot,
+                 "for the spike exchange");
+  x->mine[0] = rc;
+  x->mine[1] = x->stop_local;
+  size_t mine = 0;
+  for (int i = 0; i < np; i++) {
+    const sa_pop *p = net->pops[i];
+    size_t n = !rc && is_neuron(p) ? p->sp_n : 0;
+    x->mine[2 + i] = (int64_t)n;
+    mine += n;
+  }
+  memcpy(x->sbuf, x->mine, hb);
+  if (mine <= x->cap) pack(net, x->mine + 2, x->sbuf + hb);
+  MPI_Allgather(x->sbuf, (int)slot, MPI_BYTE, x->rbuf, (int)slot, MPI_BYTE,
+                MPI_COMM_WORLD);
+  int64_t err = 0, total = 0, most = 0;
+  int stop = 0;
+  for (int r = 0; r < R; r++) {
+    int64_t *h = x->hdr + (size_t)r * H;
+    memcpy(h, x->rbuf + (size_t)r * slot, hb);
+    if (!err && h[0]) err = h[0];
+    stop |= h[1] != 0;
+    int64_t n = 0;
+    for (int i = 0; i < np; i++) n += h[2 + i];
+    if (n > most) most = n;
+    if (12 * n > INT_MAX || total > INT_MAX - 12 * n)
+      die(net, "(over 2 GB of spikes in one slice)");
+    x->cnt[r] = (int)(12 * n);
+    x->displ[r] = (int)total;
+    total += 12 * n;
+  }
+  x->stop_all = stop;
+  /* The next slot fits the recent peak with room to spare; every rank
+   * computes the same from the same headers. */
+  x->peak = (size_t)most > x->peak ? (size_t)most : x->peak - x->peak / 128;
+  size_t cap = SLOT_MIN;
+  while (cap < x->peak + x->peak / 2 && cap < SLOT_MAX) cap *= 2;
+  const size_t used = x->cap;
+  x->cap = cap;
+  if (err) return rc ? rc : (int)err;
+  if (total == 0) return 0;   /* nobody spiked: the lists are empty */
+  const unsigned char *src = x->rbuf;
+  if ((size_t)most <= used) {
+    for (int r = 0; r < R; r++) x->off[r] = (size_t)r * slot + hb;
+  } else {
+    /* Some rank's spikes did not fit: all ranks send theirs again. */
+    x->xbuf = grow(net, x->xbuf, &x->xcap, mine ? 12 * mine : 1,
+                   "for the spike exchange");
+    x->ybuf = grow(net, x->ybuf, &x->ycap, (size_t)total,
+                   "for the spike exchange");
+    pack(net, x->mine + 2, x->xbuf);
+    MPI_Allgatherv(x->xbuf, (int)(12 * mine), MPI_BYTE, x->ybuf, x->cnt,
+                   x->displ, MPI_BYTE, MPI_COMM_WORLD);
+    src = x->ybuf;
+    for (int r = 0; r < R; r++) x->off[r] = (size_t)x->displ[r];
+  }
+  /* Unpack: x->off[r] walks rank r's spikes. Unaligned, hence memcpy. */
   for (int i = 0; i < np; i++) {
     sa_pop *p = net->pops[i];
     if (!is_neuron(p)) continue;
     size_t n = 0;
     for (int r = 0; r < R; r++) n += (size_t)x->hdr[(size_t)r * H + 2 + i];
     if (n > p->sp_cap) {
-      size_t cap = p->sp_cap ? p->sp_cap : 256;
-      while (cap < n) cap *= 2;
-      sa_tick *st = realloc(p->sp_stamp, cap * sizeof *st);
+      size_t c = p->sp_cap ? p->sp_cap : 256;
+      while (c < n) c *= 2;
+      sa_tick *st = realloc(p->sp_stamp, c * sizeof *st);
       if (st) p->sp_stamp = st;
-      uint32_t *id = st ? realloc(p->sp_id, cap * sizeof *id) : NULL;
+      uint32_t *id = st ? realloc(p->sp_id, c * sizeof *id) : NULL;
       if (!id) die(net, "for the spikes of a slice");
       p->sp_id = id;
-      p->sp_cap = cap;
+      p->sp_cap = c;
     }
     for (int r = 0; r < R; r++) x->pos[r] = 0;
     size_t k = 0;
@@ -210,12 +250,12 @@ int sa__dist_exchange(sa_net *net, int rc) {
       for (int r = 0; r < R; r++) {
         size_t nr = (size_t)x->hdr[(size_t)r * H + 2 + i];
         if (x->pos[r] == nr) continue;
-        memcpy(&v, x->rbuf + x->off[r] + x->pos[r] * sizeof v, sizeof v);
+        memcpy(&v, src + x->off[r] + x->pos[r] * sizeof v, sizeof v);
         if (v < next) next = v;
       }
       for (int r = 0; r < R; r++) {
         size_t nr = (size_t)x->hdr[(size_t)r * H + 2 + i];
-        const unsigned char *st = x->rbuf + x->off[r];
+        const unsigned char *st = src + x->off[r];
         const unsigned char *id = st + nr * sizeof(sa_tick);
         while (x->pos[r] < nr) {
           memcpy(&v, st + x->pos[r] * sizeof v, sizeof v);

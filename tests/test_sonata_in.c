@@ -102,8 +102,9 @@ static void put_f64(hid_t loc, const char *name, const double *v, size_t n)
 
 static void attr_str(hid_t loc, const char *name, const char *v)
 {
-  hid_t t = H5Tcopy(H5T_C_S1);
+  hid_t t = H5Tcopy(H5T_C_S1);   /* as h5py writes str: vlen UTF-8 */
   H5Tset_size(t, H5T_VARIABLE);
+  H5Tset_cset(t, H5T_CSET_UTF8);
   hid_t sp = H5Screate(H5S_SCALAR);
   hid_t a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
   ck_assert_int_ge(a, 0);

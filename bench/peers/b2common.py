@@ -11,9 +11,13 @@
 #   loop_s       wall time of the simulation loop only. Runtime: Brian2's
 #                device._last_run_time, measured inside Network.run after
 #                before_run (code generation and compilation excluded).
-#                Standalone: the generated code's own timer around the
-#                loop in Network::run, read back from
-#                results/last_run_info.txt (device._last_run_time).
+#                Standalone: wall time (CLOCK_MONOTONIC) around the
+#                network's run() in main(), code inserted with
+#                device.insert_code. (Brian2's own device._last_run_time
+#                for standalone comes from std::clock(), i.e. CPU time of
+#                the process: equal to wall on an idle machine with one
+#                thread, lower under load, summed over OpenMP threads. It
+#                is reported as loop_cpu_s.)
 #   build_s      wall time of everything before the loop in this process
 #                (runtime) or of the standalone binary minus loop_s.
 #   peak_rss_mb  runtime: ru_maxrss of this Python process (interpreter,
@@ -100,10 +104,25 @@ def run(b2, args, net, n, count_synapses, count_spikes, extra=None):
             resource.RUSAGE_SELF).ru_maxrss / 1024.0
         out["build_s"] = (time.monotonic() - args._t0) - loop
     else:
+        dev = b2.device
+        dev.insert_code("before_network_run",
+                        "struct timespec _sa_t0; "
+                        "clock_gettime(CLOCK_MONOTONIC, &_sa_t0);")
+        dev.insert_code("after_network_run",
+                        "{ struct timespec _sa_t1; "
+                        "clock_gettime(CLOCK_MONOTONIC, &_sa_t1); "
+                        "std::ofstream _sa_f(\"results/loop_wall.txt\"); "
+                        "_sa_f.precision(9); "
+                        "_sa_f << (double)(_sa_t1.tv_sec - _sa_t0.tv_sec) + "
+                        "1e-9 * (double)(_sa_t1.tv_nsec - _sa_t0.tv_nsec) "
+                        "<< std::endl; }")
         net.run(dur)
-        b2.device.build(directory=args.builddir, compile=True, run=True,
-                        with_output=False)
-        loop = b2.device._last_run_time
+        dev.build(directory=args.builddir, compile=True, run=True,
+                  with_output=False)
+        out["loop_cpu_s"] = dev._last_run_time
+        with open(os.path.join(args.builddir, "results",
+                               "loop_wall.txt")) as f:
+            loop = float(f.read())
         with open(os.path.join(args.builddir, "rss.json")) as f:
             rss = json.load(f)
         out["peak_rss_mb"] = rss["peak_kb"] / 1024.0

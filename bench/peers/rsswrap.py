@@ -7,7 +7,8 @@
 # Runs CMD as a child, reads VmRSS from /proc/PID/status every 5 ms while
 # it runs and, at exit, takes the child's own peak RSS from wait4()'s
 # rusage (ru_maxrss: the child alone, not this Python process). Writes
-# {"peak_kb", "wall_s", "samples": [[t_s, rss_kb], ...]} to OUT.json and
+# {"peak_kb", "wall_s", "cpu_s", "samples": [[t_s, rss_kb], ...]} to
+# OUT.json (cpu_s: the child's user + system time) and
 # exits with the child's status. bench/run uses it for synalign, and the
 # Brian2 peers use it as the standalone device's run command, so that both
 # are measured the same way.
@@ -30,7 +31,7 @@ def rss_kb(pid):
 
 
 def measure(cmd, stdout=None, period=0.005):
-    """Run cmd; return (status, peak_kb, wall_s, samples)."""
+    """Run cmd; return (status, peak_kb, wall_s, samples, cpu_s)."""
     t0 = time.monotonic()
     child = subprocess.Popen(cmd, stdout=stdout)
     samples = []
@@ -44,14 +45,16 @@ def measure(cmd, stdout=None, period=0.005):
         time.sleep(period)
     wall = time.monotonic() - t0
     child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, ru.ru_maxrss, wall, samples
+    return (child.returncode, ru.ru_maxrss, wall, samples,
+            ru.ru_utime + ru.ru_stime)
 
 
 def main():
     out, cmd = sys.argv[1], sys.argv[2:]
-    rc, peak, wall, samples = measure(cmd)
+    rc, peak, wall, samples, cpu = measure(cmd)
     with open(out, "w") as f:
-        json.dump({"peak_kb": peak, "wall_s": wall, "samples": samples}, f)
+        json.dump({"peak_kb": peak, "wall_s": wall, "cpu_s": cpu,
+                   "samples": samples}, f)
     sys.exit(rc)
 
 

@@ -6,8 +6,9 @@
  * SPDX-License-Identifier: MIT
  *
  * libhdf5 itself is Debian's, not instrumented: coverage feedback comes
- * from io/reader.c only, and a memory error inside HDF5 shows up only when
- * it crashes. Failures must leave a non-empty one-line message. */
+ * from io/reader.c and io/report_read.c only, and a memory error inside
+ * HDF5 shows up only when it crashes or touches memory ASan watches.
+ * Failures must leave a non-empty one-line message. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
