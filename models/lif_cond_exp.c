@@ -225,54 +225,63 @@ static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
   const double theta = s->theta, K_ex = s->K_ex, K_in = s->K_in;
   double *restrict V = s->V, *restrict ge = s->g_ex, *restrict gi = s->g_in;
   int64_t *restrict r = s->r;
-  int64_t crossed = 0;
-  for (uint32_t i = lo; i < hi; i++) {
-    int64_t ri = r[i];
-    double y = V[i];
-    double be = A_ex * ge[i], bi = A_in * gi[i];
-    double G = g_L + be + bi;
-    double D = be * dE_ex + bi * dE_in + I_e;
-    double x = -h_C * G;
-    double below = x < -700.0, above = x > 700.0;
-    double xc = x + below * (-700.0 - x) + above * (700.0 - x);
-    em1_parts e = em1(xc);
-    /* phi = (e^x - 1)/x and f = 6 chi(z), z = -x (top comment). For
-     * k = 0 (|x| < ln2/2, the usual case) both come from the pieces of
-     * e^x - 1 without division or cancellation:
-     *   phi = 1 + x (1/2 + x q1),  f = 6 (1/2 - (2 - x) q1);
-     * otherwise from e^x - 1 and 1/x. Both sides are computed, the
-     * division on a safe denominator, and blended with 0/1 weights rather
-     * than selected: GCC would otherwise sink the division into a branch,
-     * and without AVX-512 masks it cannot vectorise a division that may
-     * trap. A weight of 1 returns its side exactly. */
-    double k0 = e.k == 0.0;
-    double inv = 1.0 / (x + k0 * (1.0 - x));
-    double phis = 1.0 + x * (0.5 + x * e.q1);
-    double phil = e.em * inv;
-    double phi = k0 * phis + (1.0 - k0) * phil;
-    double fs = 6.0 * (0.5 - (2.0 - x) * e.q1);
-    double fl = 6.0 * (-2.0 * x + (2.0 - x) * e.em) * -(inv * inv * inv);
-    double f = k0 * fs + (1.0 - k0) * fl;
-    double c = be * K_ex * (D - G * dE_ex) + bi * K_in * (D - G * dE_in);
-    double v = y + h_C * (D - G * y) * phi + f * c;
-    /* Refractory (ri > 0): V stays. A bit mask, not a select, so that
-     * the computation of v cannot be sunk into a branch (see above). */
-    uint64_t hold = -(((uint64_t)ri | (uint64_t)-ri) >> 63), vb, yb;
-    memcpy(&vb, &v, sizeof vb);
-    memcpy(&yb, &y, sizeof yb);
-    vb = (vb & ~hold) | (yb & hold);
-    memcpy(&v, &vb, sizeof v);
-    r[i] = ri == 0 ? 0 : ri - 1;
-    V[i] = v;
-    /* Inhibitory weights arrive negative; g_in takes |w|. */
-    ge[i] = P_ex * ge[i] + in_ex[i];
-    gi[i] = P_in * gi[i] - in_in[i];
-    in_ex[i] = 0;
-    in_in[i] = 0;
-    crossed += v >= theta;
+  /* Chunks of SA_LIF_CHUNK nodes: the threshold pass then visits only
+   * the chunks in which something crossed. */
+  for (uint32_t c = lo; c < hi; c += SA_LIF_CHUNK) {
+    const uint32_t e = hi - c < SA_LIF_CHUNK ? hi : c + SA_LIF_CHUNK;
+    int64_t crossed = 0;
+    for (uint32_t i = c; i < e; i++) {
+      int64_t ri = r[i];
+      double y = V[i];
+      double be = A_ex * ge[i], bi = A_in * gi[i];
+      double G = g_L + be + bi;
+      double D = be * dE_ex + bi * dE_in + I_e;
+      double x = -h_C * G;
+      double below = x < -700.0, above = x > 700.0;
+      double xc = x + below * (-700.0 - x) + above * (700.0 - x);
+      em1_parts e = em1(xc);
+      /* phi = (e^x - 1)/x and f = 6 chi(z), z = -x (top comment). For
+       * k = 0 (|x| < ln2/2, the usual case) both come from the pieces of
+       * e^x - 1 without division or cancellation:
+       *   phi = 1 + x (1/2 + x q1),  f = 6 (1/2 - (2 - x) q1);
+       * otherwise from e^x - 1 and 1/x. Both sides are computed, the
+       * division on a safe denominator, and blended with 0/1 weights rather
+       * than selected: GCC would otherwise sink the division into a branch,
+       * and without AVX-512 masks it cannot vectorise a division that may
+       * trap. A weight of 1 returns its side exactly. */
+      double k0 = e.k == 0.0;
+      double inv = 1.0 / (x + k0 * (1.0 - x));
+      double phis = 1.0 + x * (0.5 + x * e.q1);
+      double phil = e.em * inv;
+      double phi = k0 * phis + (1.0 - k0) * phil;
+      double fs = 6.0 * (0.5 - (2.0 - x) * e.q1);
+      double fl = 6.0 * (-2.0 * x + (2.0 - x) * e.em) * -(inv * inv * inv);
+      double f = k0 * fs + (1.0 - k0) * fl;
+      double c = be * K_ex * (D - G * dE_ex) + bi * K_in * (D - G * dE_in);
+      double v = y + h_C * (D - G * y) * phi + f * c;
+      /* Refractory (ri > 0): V stays. A bit mask, not a select, so that
+       * the computation of v cannot be sunk into a branch (see above). */
+      uint64_t hold = -(((uint64_t)ri | (uint64_t)-ri) >> 63), vb, yb;
+      memcpy(&vb, &v, sizeof vb);
+      memcpy(&yb, &y, sizeof yb);
+      vb = (vb & ~hold) | (yb & hold);
+      memcpy(&v, &vb, sizeof v);
+      r[i] = ri == 0 ? 0 : ri - 1;
+      V[i] = v;
+      /* Inhibitory weights arrive negative; g_in takes |w|. */
+      ge[i] = P_ex * ge[i] + in_ex[i];
+      gi[i] = P_in * gi[i] - in_in[i];
+      in_ex[i] = 0;
+      in_in[i] = 0;
+      crossed += v >= theta;
+    }
+    if (crossed) {
+      int rc = sa__lif_fire(V, r, c, e, crossed, theta, s->v_reset,
+                            s->ref_counts, k, out);
+      if (rc) return rc;
+    }
   }
-  return sa__lif_fire(V, r, lo, hi, crossed, theta, s->v_reset,
-                      s->ref_counts, k, out);
+  return 0;
 }
 
 static int save(const sa_pop *p, const sa_ckpt *ck, const char *pre) {

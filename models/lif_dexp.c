@@ -216,8 +216,32 @@ static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
   return 0;
 }
 
+/* Checkpoints: every state array (propagators come from prepare). */
+static int save(const sa_pop *p, const sa_ckpt *ck, const char *pre) {
+  const state *s = p->state;
+  const char *names[] = {"V", "u", "i_slow", "i_fast", "x_slow", "x_fast"};
+  const double *arr[] = {s->V, s->u, s->is, s->ifa, s->xs, s->xf};
+  int rc = 0;
+  for (int k = 0; !rc && k < 6; k++)
+    rc = sa__ck_put(ck, pre, names[k], SA_CK_F64, arr[k], p->n);
+  if (!rc) rc = sa__ck_put(ck, pre, "r", SA_CK_I64, s->r, p->n);
+  return rc;
+}
+
+static int load(sa_pop *p, const sa_ckpt *ck, const char *pre) {
+  state *s = p->state;
+  const char *names[] = {"V", "u", "i_slow", "i_fast", "x_slow", "x_fast"};
+  double *arr[] = {s->V, s->u, s->is, s->ifa, s->xs, s->xf};
+  int rc = 0;
+  for (int k = 0; !rc && k < 6; k++)
+    rc = sa__ck_get(ck, pre, names[k], SA_CK_F64, arr[k], p->n);
+  if (!rc) rc = sa__ck_get(ck, pre, "r", SA_CK_I64, s->r, p->n);
+  return rc;
+}
+
 const sa_model_vt sa_model_lif_dexp = {
   .name = "lif_dexp", .abi = 1, .kind = SA_MODEL_NEURON,
   .params_size = sizeof(params), .params = descs, .state_vars = vars,
   .check = check, .init = init, .fini = fini, .set_init = set_init,
-  .get_state = get_state, .prepare = prepare, .update = update};
+  .get_state = get_state, .prepare = prepare, .update = update,
+  .save = save, .load = load};

@@ -152,21 +152,30 @@ static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
   const double P11ex = s->P11ex, P11in = s->P11in, theta = s->theta;
   double *restrict V = s->V, *restrict ie = s->i_ex, *restrict ii = s->i_in;
   int64_t *restrict r = s->r;
-  int64_t crossed = 0;
-  for (uint32_t i = lo; i < hi; i++) {
-    int64_t ri = r[i];
-    double v = P22 * V[i] + P21ex * ie[i] + P21in * ii[i] + drive;
-    v = ri == 0 ? v : V[i];
-    r[i] = ri == 0 ? 0 : ri - 1;
-    V[i] = v;
-    ie[i] = P11ex * ie[i] + in_ex[i];
-    ii[i] = P11in * ii[i] + in_in[i];
-    in_ex[i] = 0;
-    in_in[i] = 0;
-    crossed += v >= theta;
+  /* Chunks of SA_LIF_CHUNK nodes: the threshold pass then visits only
+   * the chunks in which something crossed. */
+  for (uint32_t c = lo; c < hi; c += SA_LIF_CHUNK) {
+    const uint32_t e = hi - c < SA_LIF_CHUNK ? hi : c + SA_LIF_CHUNK;
+    int64_t crossed = 0;
+    for (uint32_t i = c; i < e; i++) {
+      int64_t ri = r[i];
+      double v = P22 * V[i] + P21ex * ie[i] + P21in * ii[i] + drive;
+      v = ri == 0 ? v : V[i];
+      r[i] = ri == 0 ? 0 : ri - 1;
+      V[i] = v;
+      ie[i] = P11ex * ie[i] + in_ex[i];
+      ii[i] = P11in * ii[i] + in_in[i];
+      in_ex[i] = 0;
+      in_in[i] = 0;
+      crossed += v >= theta;
+    }
+    if (crossed) {
+      int rc = sa__lif_fire(V, r, c, e, crossed, theta, s->v_reset,
+                            s->ref_counts, k, out);
+      if (rc) return rc;
+    }
   }
-  return sa__lif_fire(V, r, lo, hi, crossed, theta, s->v_reset,
-                      s->ref_counts, k, out);
+  return 0;
 }
 
 static int save(const sa_pop *p, const sa_ckpt *ck, const char *pre) {

@@ -72,6 +72,10 @@ typedef struct sa_model_vt {
 int sa__lif_check(double V_reset, double V_th, double C_m, char *err,
                   size_t n);
 
+/* LIF updates run their vectorised first pass over chunks of this many
+ * nodes and the threshold pass only over chunks where a node crossed. */
+#define SA_LIF_CHUNK 64u
+
 /* The threshold pass of a LIF update, after the branch-free first pass has
  * counted `crossed` nodes at or above theta in [lo, hi): each of them
  * spikes with stamp k+1, is reset and made refractory for ref steps. */

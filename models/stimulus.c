@@ -203,8 +203,39 @@ static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
   return 0;
 }
 
+/* Checkpoints: the streams, each node's next stamp and activity, the
+ * current stimulus. */
+static int save(const sa_pop *p, const sa_ckpt *ck, const char *pre) {
+  const state *s = p->state;
+  int64_t *act = malloc((p->n ? p->n : 1) * sizeof *act);
+  if (!act) return SA_ENOMEM;
+  for (uint32_t i = 0; i < p->n; i++) act[i] = s->active[i];
+  int rc = sa__ck_put(ck, pre, "rng", SA_CK_U64, s->rng, 4 * (size_t)p->n);
+  if (!rc) rc = sa__ck_put(ck, pre, "shared", SA_CK_U64, s->shared.s, 4);
+  if (!rc) rc = sa__ck_put(ck, pre, "next", SA_CK_I64, s->next, p->n);
+  if (!rc) rc = sa__ck_put(ck, pre, "active", SA_CK_I64, act, p->n);
+  if (!rc) rc = sa__ck_put(ck, pre, "stim", SA_CK_I64, &s->stim, 1);
+  free(act);
+  return rc;
+}
+
+static int load(sa_pop *p, const sa_ckpt *ck, const char *pre) {
+  state *s = p->state;
+  int64_t *act = malloc((p->n ? p->n : 1) * sizeof *act);
+  if (!act) return SA_ENOMEM;
+  int rc = sa__ck_get(ck, pre, "rng", SA_CK_U64, s->rng, 4 * (size_t)p->n);
+  if (!rc) rc = sa__ck_get(ck, pre, "shared", SA_CK_U64, s->shared.s, 4);
+  if (!rc) rc = sa__ck_get(ck, pre, "next", SA_CK_I64, s->next, p->n);
+  if (!rc) rc = sa__ck_get(ck, pre, "active", SA_CK_I64, act, p->n);
+  if (!rc) rc = sa__ck_get(ck, pre, "stim", SA_CK_I64, &s->stim, 1);
+  for (uint32_t i = 0; !rc && i < p->n; i++) s->active[i] = act[i] != 0;
+  free(act);
+  return rc;
+}
+
 const sa_model_vt sa_model_stimulus = {
   .name = "stimulus", .abi = 1, .kind = SA_MODEL_SOURCE,
   .params_size = sizeof(params), .params = descs, .state_vars = vars,
   .check = check, .init = init, .fini = fini, .set_init = set_init,
-  .get_state = get_state, .prepare = prepare, .update = update};
+  .get_state = get_state, .prepare = prepare, .update = update,
+  .save = save, .load = load};
