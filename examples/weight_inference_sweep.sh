@@ -23,7 +23,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-}
 if [ -z "$BIN" ]; then
-  if [ -x build/cli/synalign ]; then BIN=build/cli/synalign; else BIN=synalign; fi
+  BIN=synalign
+  [ -x build/cli/synalign ] && BIN=build/cli/synalign
 fi
 CORR=${CORR:-"0 0.1 0.2"}
 SEEDS=${SEEDS:-"1 2 3 4 5"}
@@ -83,7 +84,8 @@ cat "$DIR"/c*_s*.csv | grep -v ',projection,' | awk -F, -v at="$AT" '
       printf "%-5s %-15s", kv[1], kv[2]
       for (k = 1; k <= n; k++) {
         key = kv[1] SUBSEP kv[2] SUBSEP A[k]
-        if (cnt[key]) printf "  %8.3f / %6.3f", sr[key] / cnt[key], ss[key] / cnt[key]
+        if (cnt[key])
+          printf "  %8.3f / %6.3f", sr[key] / cnt[key], ss[key] / cnt[key]
         else printf "  %17s", "-"
       }
       key = kv[1] SUBSEP kv[2] SUBSEP A[n]

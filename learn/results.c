@@ -5,7 +5,8 @@
  *                            format, status
  *   /metrics/<algo>/<seed>/  epoch, train_loss, test_loss, test_accuracy,
  *                            weight_angle, delta_angle, norm_ratio,
- *                            train_seconds, eval_seconds; the run's whole
+ *                            train_seconds, eval_seconds,
+ *                            train_cpu_seconds; the run's whole
  *                            configuration and summary as attributes.
  * A run is written when it ends, so a stopped comparison keeps every
  * finished run. HDF5's own error printing is silenced around each call
@@ -286,7 +287,7 @@ int sa_lfile_write_run(sa_lfile *f, const sa_learn_config *c,
   }
   size_t ne = n > 0 ? (size_t)n : 1;
   int32_t *ep = malloc(ne * sizeof *ep);
-  double *col = malloc(ne * 8 * sizeof *col);
+  double *col = malloc(ne * 6 * sizeof *col);
   double *mat = malloc(ne * (size_t)L * sizeof *mat);
   int rc = ep && col && mat ? 0 : -2;
   hsize_t d1[1] = {(hsize_t)n}, d2[2] = {(hsize_t)n, (hsize_t)L};
@@ -298,13 +299,15 @@ int sa_lfile_write_run(sa_lfile *f, const sa_learn_config *c,
       col[2 * ne + i] = m[i].test_accuracy;
       col[3 * ne + i] = m[i].train_seconds;
       col[4 * ne + i] = m[i].eval_seconds;
+      col[5 * ne + i] = m[i].train_cpu_seconds;
     }
     rc |= write_ds(g, "epoch", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, d1, ep,
                    NULL);
-    const char *names[5] = {"train_loss", "test_loss", "test_accuracy",
-                            "train_seconds", "eval_seconds"};
-    const char *units[5] = {NULL, NULL, "%", "s", "s"};
-    for (int k = 0; k < 5; k++)
+    const char *names[6] = {"train_loss", "test_loss", "test_accuracy",
+                            "train_seconds", "eval_seconds",
+                            "train_cpu_seconds"};
+    const char *units[6] = {NULL, NULL, "%", "s", "s", "s"};
+    for (int k = 0; k < 6; k++)
       rc |= write_ds(g, names[k], H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, d1,
                      col + (size_t)k * ne, units[k]);
     for (int which = 0; which < 3; which++) {

@@ -196,6 +196,8 @@ typedef struct sa_epoch_metrics {
                                                  l = 1..L-1; NaN else */
   double norm_ratio[SA_LEARN_MAX_LAYERS];     /* ||B_l|| / ||W_l|| */
   double train_seconds, eval_seconds;         /* wall time */
+  double train_cpu_seconds;                   /* CPU time of the process
+                                                 (all threads) in training */
 } sa_epoch_metrics;
 
 /* Train one epoch (epoch counts from 1) on the train split, then measure

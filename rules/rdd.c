@@ -82,6 +82,8 @@ static const sa_param_desc descs[] = {
 #undef P
 
 typedef sa_rdd_line line;
+_Static_assert(sizeof(sa_rdd_line) == 7 * sizeof(double),
+               "checkpoints store a line as 7 doubles");
 
 typedef struct state {
   params p;
@@ -400,9 +402,57 @@ static void estimate(const void *vs, const sa_syn_view *v, double *out) {
              sa__rdd_value(&s->below[q], s->fit == FIT_LSQ);
 }
 
+/* Checkpoints: every array (has_syn is derived from the view) and the
+ * sampling clock. Windows and lines as doubles, flags and ticks as I64. */
+typedef struct ckarr { const char *name; int type; void *p; size_t n; } ckarr;
+
+static int walk(state *s, const sa_syn_view *v, const sa_ckpt *ck,
+                const char *pre, int saving) {
+  size_t ns = v->n_src, nt = v->n_tgt, nq = v->nsyn;
+  int64_t *inwin = malloc((ns ? ns : 1) * sizeof *inwin);
+  if (!inwin) return SA_ENOMEM;
+  int64_t clock[2] = {s->t_prev, s->sampled};
+  for (size_t j = 0; j < ns; j++) inwin[j] = s->inwin[j];
+  const ckarr a[] = {
+    {"inwin", SA_CK_I64, inwin, ns}, {"uf_prev", SA_CK_F64, s->uf_prev, ns},
+    {"v_prev", SA_CK_F64, s->v_prev, ns}, {"umax", SA_CK_F64, s->umax, ns},
+    {"off", SA_CK_F64, s->off, ns}, {"t_end", SA_CK_I64, s->t_end, ns},
+    {"t_ref", SA_CK_I64, s->t_ref, ns}, {"t_sync", SA_CK_I64, s->t_sync, ns},
+    {"cnt", SA_CK_U64, s->cnt, ns}, {"cnt_prev", SA_CK_U64, s->cnt_prev, ns},
+    {"cnt_base", SA_CK_U64, s->cnt_base, ns},
+    {"qs", SA_CK_F64, s->qs, nt}, {"qf", SA_CK_F64, s->qf, nt},
+    {"q", SA_CK_F64, s->q, nt}, {"q_prev", SA_CK_F64, s->q_prev, nt},
+    {"cum", SA_CK_F64, s->cum, nt}, {"cum_prev", SA_CK_F64, s->cum_prev, nt},
+    {"qt", SA_CK_I64, s->qt, nt}, {"base_cum", SA_CK_F64, s->base_cum, nq},
+    {"ref_q", SA_CK_F64, s->ref_q, nq},
+    {"above", SA_CK_F64, s->above, 7 * nq},
+    {"below", SA_CK_F64, s->below, 7 * nq}, {"clock", SA_CK_I64, clock, 2}};
+  int rc = 0;
+  for (size_t k = 0; !rc && k < sizeof a / sizeof *a; k++)
+    rc = saving ? sa__ck_put(ck, pre, a[k].name, a[k].type, a[k].p, a[k].n)
+                : sa__ck_get(ck, pre, a[k].name, a[k].type, a[k].p, a[k].n);
+  if (!rc && !saving) {
+    for (size_t j = 0; j < ns; j++) s->inwin[j] = inwin[j] != 0;
+    s->t_prev = clock[0];
+    s->sampled = (int)clock[1];
+  }
+  free(inwin);
+  return rc;
+}
+
+static int save(const void *vs, const sa_syn_view *v, const sa_ckpt *ck,
+                const char *pre) {
+  return walk((state *)vs, v, ck, pre, 1);
+}
+
+static int load(void *vs, const sa_syn_view *v, const sa_ckpt *ck,
+                const char *pre) {
+  return walk(vs, v, ck, pre, 0);
+}
+
 const sa_rule_vt sa_rule_rdd = {
   .name = "rdd", .abi = 1, .kind = SA_RULE_ESTIMATOR,
   .params_size = sizeof(params), .params = descs, .set_option = set_option,
   .check = check, .create = create, .destroy = destroy, .post = post,
   .pre = pre, .materialize = materialize, .slice_end = slice_end,
-  .estimate = estimate};
+  .estimate = estimate, .save = save, .load = load};

@@ -196,9 +196,30 @@ static void estimate(const void *vs, const sa_syn_view *v, double *out) {
   memcpy(out, s->b, v->nsyn * sizeof *out);
 }
 
+/* Checkpoints (between slices: the event buffers are empty then). */
+static int save(const void *vs, const sa_syn_view *v, const sa_ckpt *ck,
+                const char *pre) {
+  const state *s = vs;
+  int rc = sa__ck_put(ck, pre, "b", SA_CK_F64, s->b, v->nsyn);
+  if (!rc) rc = sa__ck_put(ck, pre, "xf", SA_CK_F64, s->xf, v->n_src);
+  if (!rc) rc = sa__ck_put(ck, pre, "xs", SA_CK_F64, s->xs, v->n_src);
+  if (!rc) rc = sa__ck_put(ck, pre, "tlast", SA_CK_I64, s->tlast, v->n_src);
+  return rc;
+}
+
+static int load(void *vs, const sa_syn_view *v, const sa_ckpt *ck,
+                const char *pre) {
+  state *s = vs;
+  int rc = sa__ck_get(ck, pre, "b", SA_CK_F64, s->b, v->nsyn);
+  if (!rc) rc = sa__ck_get(ck, pre, "xf", SA_CK_F64, s->xf, v->n_src);
+  if (!rc) rc = sa__ck_get(ck, pre, "xs", SA_CK_F64, s->xs, v->n_src);
+  if (!rc) rc = sa__ck_get(ck, pre, "tlast", SA_CK_I64, s->tlast, v->n_src);
+  return rc;
+}
+
 const sa_rule_vt sa_rule_stdwi = {
   .name = "stdwi", .abi = 1, .kind = SA_RULE_ESTIMATOR,
   .params_size = sizeof(params), .params = descs, .set_option = sa__est_option,
   .check = check, .create = create, .destroy = destroy, .post = post,
   .pre = pre, .materialize = materialize, .slice_end = slice_end,
-  .estimate = estimate};
+  .estimate = estimate, .save = save, .load = load};

@@ -187,9 +187,36 @@ static void estimate(const void *vs, const sa_syn_view *v, double *out) {
   memcpy(out, s->b, v->nsyn * sizeof *out);
 }
 
+/* Checkpoints: B-hat, both batches' counts, the batch being counted. */
+static int save(const void *vs, const sa_syn_view *v, const sa_ckpt *ck,
+                const char *pre) {
+  const state *s = vs;
+  size_t K2 = 2 * (size_t)s->K;
+  int rc = sa__ck_put(ck, pre, "b", SA_CK_F64, s->b, v->nsyn);
+  if (!rc) rc = sa__ck_put(ck, pre, "count_pre", SA_CK_F64, s->cpre,
+                           K2 * s->n_src);
+  if (!rc) rc = sa__ck_put(ck, pre, "count_post", SA_CK_F64, s->cpost,
+                           K2 * s->n_tgt);
+  if (!rc) rc = sa__ck_put(ck, pre, "batch", SA_CK_I64, &s->batch, 1);
+  return rc;
+}
+
+static int load(void *vs, const sa_syn_view *v, const sa_ckpt *ck,
+                const char *pre) {
+  state *s = vs;
+  size_t K2 = 2 * (size_t)s->K;
+  int rc = sa__ck_get(ck, pre, "b", SA_CK_F64, s->b, v->nsyn);
+  if (!rc) rc = sa__ck_get(ck, pre, "count_pre", SA_CK_F64, s->cpre,
+                           K2 * s->n_src);
+  if (!rc) rc = sa__ck_get(ck, pre, "count_post", SA_CK_F64, s->cpost,
+                           K2 * s->n_tgt);
+  if (!rc) rc = sa__ck_get(ck, pre, "batch", SA_CK_I64, &s->batch, 1);
+  return rc;
+}
+
 const sa_rule_vt sa_rule_weight_mirror_rate = {
   .name = "weight_mirror_rate", .abi = 1, .kind = SA_RULE_ESTIMATOR,
   .params_size = sizeof(params), .params = descs, .set_option = sa__est_option,
   .check = check, .create = create, .destroy = destroy, .post = post,
   .pre = pre, .materialize = materialize, .slice_end = slice_end,
-  .estimate = estimate};
+  .estimate = estimate, .save = save, .load = load};

@@ -22,13 +22,19 @@
  *
  * Exchange. After phase B of a slice (the rank's threads merged into
  * (stamp, node) order), thread 0 -- the thread that called MPI_Init, so
- * MPI_THREAD_FUNNELED suffices -- sends, for all neuron populations at
- * once, its spike counts plus its stop request and error code in one
- * MPI_Allgather of (2 + npops) int64, then the spikes themselves (8-byte
- * stamp + 4-byte id = 12 bytes each) in one MPI_Allgatherv, skipped when
- * no rank spiked. Rank blocks are ascending, so merging the ranks' lists
- * stamp by stamp, ranks in order, gives (stamp, node) order: delivery,
- * subscribers and the output are those of one process, bit for bit.
+ * MPI_THREAD_FUNNELED suffices -- exchanges the spikes of all neuron
+ * populations at once: one MPI_Allgather of a fixed-size slot per rank,
+ * holding (2 + npops) int64 (error, stop request, spike count per
+ * population) and up to `cap` spikes inline (8-byte stamp + 4-byte id =
+ * 12 bytes each). Only when some rank had more spikes than fit does a
+ * second call, an MPI_Allgatherv of exactly 12 bytes a spike, follow;
+ * `cap` follows the recent peak (every rank computes it from the same
+ * headers), so that is rare. One collective per slice rather than the
+ * usual count-then-Allgatherv pair halves the synchronisations, which
+ * dominate for small slices. Rank blocks are ascending, so merging the
+ * ranks' lists stamp by stamp, ranks in order, gives (stamp, node)
+ * order: delivery, subscribers and the output are those of one process,
+ * bit for bit.
  *
  * Agreement. Everything that decides how far a rank runs is agreed: the
  * min delay (slice length) over all ranks' projections; a stop request

@@ -486,6 +486,39 @@ START_TEST(e2e_example_20s) {
 }
 END_TEST
 
+/* A checkpoint at 5 s, loaded into a fresh copy that then runs 5 s more,
+ * gives every estimate of the uninterrupted 10 s run bit for bit (models
+ * and estimators save all their state). */
+START_TEST(e2e_checkpoint) {
+  sa_config *cfg[2];
+  sa_net *net[2];
+  for (int k = 0; k < 2; k++) net[k] = example(1, &cfg[k]);
+  int pj = sa_net_proj_find(net[0], "in_out");
+  ck_assert_int_eq(sa_net_run(net[0], 20000, NULL), 0);
+  sa_memck *m;
+  ck_assert_int_eq(sa_memck_create(&m), 0);
+  ck_assert_int_eq(sa_net_save(net[0], sa_memck_ckpt(m)), 0);
+  ck_assert_int_eq(sa_net_run(net[1], 0, NULL), 0);
+  ck_assert_int_eq(sa_net_load(net[1], sa_memck_ckpt(m)), 0);
+  sa_memck_destroy(m);
+  for (int k = 0; k < 2; k++)
+    ck_assert_int_eq(sa_net_run(net[k], 20000, NULL), 0);
+  int nr = sa_net_proj_rule_count(net[0], pj);
+  uint64_t n = sa_net_proj_size(net[0], pj);
+  double *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+  for (int r = 0; r < nr; r++) {
+    ck_assert_int_eq(sa_net_proj_estimate(net[0], pj, r, a), 0);
+    ck_assert_int_eq(sa_net_proj_estimate(net[1], pj, r, b), 0);
+    ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "rule %d differs", r);
+  }
+  free(a), free(b);
+  for (int k = 0; k < 2; k++) {
+    sa_net_destroy(net[k]);
+    sa_config_destroy(cfg[k]);
+  }
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("wt");
   TCase *m = tcase_create("lif_dexp");
@@ -509,6 +542,7 @@ static Suite *suite(void) {
   TCase *e = tcase_create("e2e");
   tcase_set_timeout(e, 300);
   tcase_add_test(e, e2e_example_20s);
+  tcase_add_test(e, e2e_checkpoint);
   suite_add_tcase(s, e);
   return s;
 }

@@ -13,7 +13,8 @@ per layer after each step, noise 0.1 * (U(0,1) - 0.5), eta_m 0.01, summed
 over the batch; Kolen-Pollack: B takes W's step (decay 1).
 
 Prints one JSON object per epoch and algorithm on stdout:
-{"algo", "epoch", "test_accuracy" (%), "train_seconds", "angle" [deg]}.
+{"algo", "epoch", "test_accuracy" (%), "train_seconds" (wall),
+"train_cpu_seconds" (CPU time of the process), "angle" [deg]}.
 SPDX-License-Identifier: MIT
 """
 import argparse
@@ -96,6 +97,7 @@ def run(algo, data, epochs, batch, seed, sizes):
             mirror()
     for epoch in range(1, epochs + 1):
         t0 = time.perf_counter()
+        c0 = time.process_time()
         for s in range(0, n, batch):
             x = xtr[s:s + batch]
             bs = x.shape[0]
@@ -118,6 +120,7 @@ def run(algo, data, epochs, batch, seed, sizes):
             if algo == "wm":
                 mirror()
         secs = time.perf_counter() - t0
+        cpu = time.process_time() - c0
         with torch.no_grad():
             h = xte
             for l in range(1, L + 1):
@@ -127,6 +130,7 @@ def run(algo, data, epochs, batch, seed, sizes):
                for l in range(1, L + 1)]
         print(json.dumps({"algo": algo, "epoch": epoch,
                           "test_accuracy": acc, "train_seconds": secs,
+                          "train_cpu_seconds": cpu,
                           "angle": ang}), flush=True)
 
 

@@ -46,6 +46,11 @@ ninja -C "$dir" tests/fuzz/fuzz_config tests/fuzz/fuzz_spikefile >/dev/null ||
 export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
 export LSAN_OPTIONS=suppressions=$src/tests/fuzz/lsan.supp
+# fuzz_spikefile's scratch files (a crashing input leaves its own behind).
+SA_FUZZ_TMPDIR=$(mktemp -d /dev/shm/sa_fuzz.XXXXXX 2>/dev/null ||
+                 mktemp -d /tmp/sa_fuzz.XXXXXX) || exit 1
+export SA_FUZZ_TMPDIR
+trap 'rm -rf "$SA_FUZZ_TMPDIR"' EXIT
 
 # Replay one problem input; print "ours", "hdf5", or "none" when it no
 # longer fails (allocation failures ASan now lets through, flaky hangs).

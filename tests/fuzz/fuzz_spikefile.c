@@ -44,8 +44,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   (void)argv;
   /* A real file on tmpfs: HDF5 resolves the path it opens, and a memfd's
    * /proc/self/fd/N has no real path ("can't retrieve real path"), so
-   * every input would stop at the open. */
-  snprintf(path, sizeof path, "/dev/shm/fuzz_spikefile.XXXXXX");
+   * every input would stop at the open. A crashing input skips atexit:
+   * build.sh points SA_FUZZ_TMPDIR at a folder it removes afterwards. */
+  const char *dir = getenv("SA_FUZZ_TMPDIR");
+  snprintf(path, sizeof path, "%s/fuzz_spikefile.XXXXXX",
+           dir != NULL && *dir != '\0' && strlen(dir) < 40 ? dir
+                                                             : "/dev/shm");
   fd = mkstemp(path);
   if (fd < 0) {
     snprintf(path, sizeof path, "/tmp/fuzz_spikefile.XXXXXX");
