@@ -382,7 +382,11 @@ static int run_main(int argc, char **argv, int resume) {
                    ? SA_EXIT_USAGE : 1;
       goto done;
     }
-    sa_net_subscribe(net, sa_writer_spikes, w);
+    if (sa_net_subscribe(net, sa_writer_spikes, w)) {
+      fprintf(stderr, "synalign run: out of memory\n");
+      status = 1;
+      goto done;
+    }
   } else if (o.out) {
     /* MPI ranks > 0: the collectives of rank 0's sa_writer_add_weights
      * (if rank 0 failed above, sa_mpi_abort ends this rank). */

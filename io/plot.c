@@ -824,11 +824,11 @@ static int read_names(hid_t obj, int is_attr, hsize_t m, char **names)
 /* Metric names of an alignment series: an attribute "metrics" (string
  * array, or one string with commas) on data or its group, or a dataset
  * mapping/metrics; else "metric 1" ... */
-static void series_cols(hid_t g, series *s)
+static int series_cols(hid_t g, series *s)
 {
   s->cols = calloc(s->M, sizeof *s->cols);
   if (s->cols == NULL)
-    return;
+    return -1;
   int ok = 0;
   const char *attrs[] = {"metrics", "columns", "names"};
   hid_t locs[2] = {s->data, g};
@@ -874,8 +874,11 @@ static void series_cols(hid_t g, series *s)
       snprintf(buf, sizeof buf, s->M == 1 ? "value" : "metric %llu",
                (unsigned long long)k + 1);
       s->cols[k] = strdup(buf);
+      if (s->cols[k] == NULL)
+        return -1;   /* names that failed above got here too */
     }
   }
+  return 0;
 }
 
 /* Frame times: mapping/times (each frame's exact time) if it has T
@@ -987,8 +990,8 @@ static void visit_group(hid_t parent, const char *name, walk *w)
           for (hsize_t i = 0; i < s->T; i++)
             s->t[i] = (double)i;
       }
-      if (l->depth_ok)
-        series_cols(g, s);
+      if (l->depth_ok && series_cols(g, s) != 0)
+        w->oom = 1;
     }
     if (d >= 0)
       H5Dclose(d);

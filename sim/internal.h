@@ -139,6 +139,8 @@ void sa__dist_free(sa_net *net);
 int sa__dist_exchange(sa_net *net, int rc);
 sa_tick sa__dist_min_delay(sa_net *net, sa_tick dmin);
 int sa__dist_stop(sa_net *net, int local);
+/* Whether v is non-zero on any rank (collective). */
+int sa__dist_any(sa_net *net, int v);
 void sa__part_free(part *p);
 void sa__proj_free(proj *j);
 /* Split every projection into one part per thread (first prepare). */

@@ -286,6 +286,13 @@ sa_tick sa__dist_min_delay(sa_net *net, sa_tick dmin) {
   return m == INT64_MAX ? -1 : m;
 }
 
+int sa__dist_any(sa_net *net, int v) {
+  if (net->nranks == 1) return v;
+  int all = v != 0;
+  MPI_Allreduce(MPI_IN_PLACE, &all, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
+  return all;
+}
+
 int sa__dist_stop(sa_net *net, int local) {
   if (net->nranks == 1) return local;
   struct sa__xch *x = xch_get(net);
@@ -361,6 +368,11 @@ sa_tick sa__dist_min_delay(sa_net *net, sa_tick dmin) {
 int sa__dist_stop(sa_net *net, int local) {
   (void)net;
   return local;
+}
+
+int sa__dist_any(sa_net *net, int v) {
+  (void)net;
+  return v;
 }
 
 /* Started by a launcher as one of several processes, a build without MPI

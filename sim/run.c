@@ -57,6 +57,8 @@ static int check_plastic(sa_net *net, proj *j) {
         pos |= j->parts[t].w[q] > 0;
         neg |= j->parts[t].w[q] < 0;
       }
+    pos = sa__dist_any(net, pos);   /* MPI: over all ranks' synapses */
+    neg = sa__dist_any(net, neg);
     for (int r = 0; r < j->nrules; r++)
       plastic |= j->rules[r]->kind == SA_RULE_PLASTIC;
     if (pos && neg && plastic)

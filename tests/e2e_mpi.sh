@@ -49,7 +49,8 @@ cuba="$src/examples/cuba.json"
 "$bin" run "$cuba" -o "$tmp/c1.h5" --duration 300 --seed 7 --quiet ||
   bad "one-process CUBA exited $?"
 "${mpi[@]}" -np 2 "$bin" run "$cuba" -o "$tmp/c2.h5" --duration 300 \
-  --seed 7 >"$tmp/c2.out" 2>&1 || { bad "-np 2 CUBA exited $?"; cat "$tmp/c2.out"; }
+  --seed 7 >"$tmp/c2.out" 2>&1 ||
+  { bad "-np 2 CUBA exited $?"; cat "$tmp/c2.out"; }
 same_datasets "$tmp/c1.h5" "$tmp/c2.h5" "CUBA -np 2"
 # Only rank 0 prints (and writes).
 [ "$(grep -c '^simulated' "$tmp/c2.out")" -eq 1 ] && ok ||
