@@ -20,7 +20,9 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 net="$src/examples/cuba.json"
-args=(--duration 20000 --seed 5 --flush-interval 0.1 --quiet)
+args=(--duration 20000 --seed 5 --flush-interval 0.01 --quiet)
+# (10 ms batches: a faster machine must still write several before the
+# 2 MiB fill up; each needs 32 bytes a spike plus 1 MiB of headroom.)
 
 # --- the disk fills during the run ------------------------------------------
 if [ $mounted = 1 ]; then
