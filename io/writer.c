@@ -1082,6 +1082,28 @@ static int write_fixed(hid_t g, const char *name, hid_t ftype, hid_t mtype,
   return 0;
 }
 
+/* A report's time axis under mapping/: time = (start, stop, step) ms, as
+ * SONATA has it (rewritten at close), and times, each frame's exact time,
+ * appended with the frames. */
+static int time_axis(hid_t mg, wrep *r)
+{
+  double t3[3] = {0.0, 0.0, r->interval};
+  hsize_t tchunk = 256;
+  r->ds_time3 = fixed_dataset(mg, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                              3, t3);
+  if (r->ds_time3 < 0 || attr_vstr(r->ds_time3, "units", "ms") < 0)
+    return -1;
+  hid_t tcpl = H5Pcreate(H5P_DATASET_CREATE);
+  if (tcpl < 0)
+    return -1;
+  if (H5Pset_chunk(tcpl, 1, &tchunk) >= 0)
+    r->ds_times = make_dataset(mg, "times", H5T_IEEE_F64LE, tcpl);
+  H5Pclose(tcpl);
+  if (r->ds_times < 0 || attr_vstr(r->ds_times, "units", "ms") < 0)
+    return -1;
+  return 0;
+}
+
 /* The SONATA frame-report layout of one projection, created before SWMR:
  *   /report/<proj>/data                 float32 [frames x synapses]
  *   /report/<proj>/mapping/node_ids     target nodes with synapses
@@ -1095,7 +1117,7 @@ static int report_layout(sa_writer *w, wrep *r, sa_net *net, int proj,
                          uint64_t *nodes, uint64_t *ptr, uint64_t n_nodes)
 {
   int rc = -1;
-  hid_t rg = -1, pg = -1, mg = -1, dcpl = -1, sp = -1, tcpl = -1;
+  hid_t rg = -1, pg = -1, mg = -1, dcpl = -1, sp = -1;
   htri_t have = H5Lexists(w->file, "report", H5P_DEFAULT);
   if (have < 0)
     goto out;
@@ -1146,22 +1168,10 @@ static int report_layout(sa_writer *w, wrep *r, sa_net *net, int proj,
       write_fixed(mg, "target_ids", H5T_STD_U64LE, H5T_NATIVE_UINT64,
                   r->nsyn, tgt) < 0)
     goto out;
-  double t3[3] = {0.0, 0.0, r->interval};
-  r->ds_time3 = fixed_dataset(mg, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                              3, t3);
-  if (r->ds_time3 < 0 || attr_vstr(r->ds_time3, "units", "ms") < 0)
-    goto out;
-  hsize_t tchunk = 256;
-  tcpl = H5Pcreate(H5P_DATASET_CREATE);
-  if (tcpl < 0 || H5Pset_chunk(tcpl, 1, &tchunk) < 0)
-    goto out;
-  r->ds_times = make_dataset(mg, "times", H5T_IEEE_F64LE, tcpl);
-  if (r->ds_times < 0 || attr_vstr(r->ds_times, "units", "ms") < 0)
+  if (time_axis(mg, r) < 0)
     goto out;
   rc = 0;
 out:
-  if (tcpl >= 0)
-    H5Pclose(tcpl);
   if (sp >= 0)
     H5Sclose(sp);
   if (dcpl >= 0)
@@ -1316,7 +1326,6 @@ static int series_layout(sa_writer *w, wrep *r, const char *proj,
 {
   int rc = -1;
   hid_t g[4] = {-1, -1, -1, -1}, sg = -1, mg = -1, dcpl = -1, sp = -1;
-  hid_t tcpl = -1;
   const char *path[4] = {"metrics", "alignment", proj, label};
   for (int k = 0; k < 4; k++)
     if ((g[k] = open_or_create(k ? g[k - 1] : w->file, path[k])) < 0)
@@ -1334,23 +1343,10 @@ static int series_layout(sa_writer *w, wrep *r, const char *proj,
       attr_vstr(r->ds_data, "units", "") < 0)
     goto out;
   mg = H5Gcreate2(sg, "mapping", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  double t3[3] = {0.0, 0.0, r->interval};
-  if (mg < 0 ||
-      (r->ds_time3 = fixed_dataset(mg, "time", H5T_IEEE_F64LE,
-                                   H5T_NATIVE_DOUBLE, 3, t3)) < 0 ||
-      attr_vstr(r->ds_time3, "units", "ms") < 0)
-    goto out;
-  hsize_t tchunk = 256;
-  tcpl = H5Pcreate(H5P_DATASET_CREATE);
-  if (tcpl < 0 || H5Pset_chunk(tcpl, 1, &tchunk) < 0)
-    goto out;
-  r->ds_times = make_dataset(mg, "times", H5T_IEEE_F64LE, tcpl);
-  if (r->ds_times < 0 || attr_vstr(r->ds_times, "units", "ms") < 0)
+  if (mg < 0 || time_axis(mg, r) < 0)
     goto out;
   rc = 0;
 out:
-  if (tcpl >= 0)
-    H5Pclose(tcpl);
   if (sp >= 0)
     H5Sclose(sp);
   if (dcpl >= 0)
