@@ -12,14 +12,9 @@
 #include <hdf5.h>
 
 #include "sa_io.h"
+#include "internal.h"
 
-static void set_err(char *err, size_t n, const char *fmt, ...) {
-  if (!err || !n) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, n, fmt, ap);
-  va_end(ap);
-}
+#define set_err sa__set_err
 
 /* The comma-separated "metrics" attribute of data into s->cols. */
 static void read_cols(hid_t d, sa_align_series *s) {

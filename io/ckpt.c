@@ -9,6 +9,7 @@
  * config (the network file's text), config_path, seed, threads, dt, tstop,
  * now (ms); one dataset per saved array under /state/<name>. */
 #include "sa_io.h"
+#include "internal.h"
 #include <hdf5.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,13 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void set_err(char *err, size_t n, const char *fmt, ...) {
-  if (!err || !n) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, n, fmt, ap);
-  va_end(ap);
-}
+#define set_err sa__set_err
 
 static size_t type_size(int type) {
   switch (type) {

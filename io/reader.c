@@ -13,20 +13,13 @@
 #include <hdf5.h>
 
 #include "sa_io.h"
+#include "internal.h"
 
 #define SONATA_MAGIC 0x0A7Au
 
 enum { SCAN_BLOCK = 1 << 20 };  /* elements per read when scanning */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-  if (err == NULL || errlen == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
+#define set_err sa__set_err
 
 static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *ud)
 {

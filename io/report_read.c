@@ -2,6 +2,7 @@
  * /report/<projection>/) back from a synalign file.
  * SPDX-License-Identifier: MIT */
 #include "sa_io.h"
+#include "internal.h"
 #include <hdf5.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,13 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void set_err(char *err, size_t n, const char *fmt, ...) {
-  if (!err || !n) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, n, fmt, ap);
-  va_end(ap);
-}
+#define set_err sa__set_err
 
 /* Open read-only, SWMR first (a killed writer's file opens that way). */
 static hid_t open_ro(const char *path, char *err, size_t n, int *rc) {

@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "sa_io.h"
+#include "internal.h"
 
 enum {
   BATCH_SPIKES = 65536,  /* a batch is handed over once it holds this many */
@@ -133,15 +134,7 @@ struct sa_writer {
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-  if (err == NULL || errlen == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
+#define set_err sa__set_err
 
 static char *dup_str(const char *s)
 {
