@@ -14,7 +14,7 @@
 #include "sa_io.h"
 #include "internal.h"
 
-#define set_err sa__set_err
+#define set_err sa__io_err
 
 /* The comma-separated "metrics" attribute of data into s->cols. */
 static void read_cols(hid_t d, sa_align_series *s) {

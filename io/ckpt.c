@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define set_err sa__set_err
+#define set_err sa__io_err
 
 static size_t type_size(int type) {
   switch (type) {

@@ -6,6 +6,6 @@
 
 /* Format a message into the caller's error buffer (nothing if err is NULL
  * or errlen 0). */
-void sa__set_err(char *err, size_t errlen, const char *fmt, ...)
+void sa__io_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 #endif

@@ -19,7 +19,7 @@
 
 enum { SCAN_BLOCK = 1 << 20 };  /* elements per read when scanning */
 
-#define set_err sa__set_err
+#define set_err sa__io_err
 
 static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *ud)
 {

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define set_err sa__set_err
+#define set_err sa__io_err
 
 /* Open read-only, SWMR first (a killed writer's file opens that way). */
 static hid_t open_ro(const char *path, char *err, size_t n, int *rc) {

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-void sa__set_err(char *err, size_t errlen, const char *fmt, ...) {
+void sa__io_err(char *err, size_t errlen, const char *fmt, ...) {
   if (err == NULL || errlen == 0) return;
   va_list ap;
   va_start(ap, fmt);

@@ -134,7 +134,7 @@ struct sa_writer {
 
 /* ---- helpers ------------------------------------------------------------- */
 
-#define set_err sa__set_err
+#define set_err sa__io_err
 
 static char *dup_str(const char *s)
 {
