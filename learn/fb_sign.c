@@ -92,9 +92,13 @@ static int sign_batch_begin(sa_mlp *net)
     } else {
       sa_rng r;
       sa_rng_seed(&r, net->cfg.seed, SA_RNG_KEY(SA_LRNG_BRSF, l), net->step);
-      double a = net->init_std[l] * sqrt(3.0);
-      for (size_t i = 0; i < nw; i++)
-        bt[i] = (float)(a * sa_rng_uniform(&r)) * sgn(w[i]);
+      float a = (float)(net->init_std[l] * sqrt(3.0));
+      for (size_t i = 0; i < nw; i += 2) {
+        uint64_t u = sa_rng_u64(&r);
+        bt[i] = a * sa__u01_hi(u) * sgn(w[i]);
+        if (i + 1 < nw)
+          bt[i + 1] = a * sa__u01_lo(u) * sgn(w[i + 1]);
+      }
     }
   }
   s->built_ver = net->wver;

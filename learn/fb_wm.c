@@ -52,14 +52,18 @@ static void mirror_step(sa_mlp *net)
   int bs = net->cfg.batch;
   float eta = (float)net->cfg.wm_lr;
   float keep = (float)(1.0 - net->cfg.wm_decay);
-  double amp = net->cfg.wm_noise;
+  float amp = (float)net->cfg.wm_noise;
   for (int l = 1; l <= net->L; l++) {
     int no = net->n[l], ni = net->n[l - 1];
     sa_rng r;
     sa_rng_seed(&r, net->cfg.seed, SA_RNG_KEY(SA_LRNG_WM, l), s->mstep);
     size_t nx = (size_t)bs * ni;
-    for (size_t i = 0; i < nx; i++)
-      s->X[i] = (float)(amp * (sa_rng_uniform(&r) - 0.5));
+    for (size_t i = 0; i < nx; i += 2) {
+      uint64_t u = sa_rng_u64(&r);
+      s->X[i] = amp * (sa__u01_hi(u) - 0.5f);
+      if (i + 1 < nx)
+        s->X[i + 1] = amp * (sa__u01_lo(u) - 0.5f);
+    }
     for (int k = 0; k < bs; k++)
       memcpy(s->Y + (size_t)k * no, net->b[l], (size_t)no * sizeof(float));
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bs, no, ni, 1.0f,

@@ -29,6 +29,29 @@ enum {
 
 typedef struct sa_fb_vt sa_fb_vt;
 
+/* Element-wise hot loops are compiled for several instruction sets, the
+ * best picked at load time (as models/sa_model.h does). ISO C mode turns
+ * off FMA contraction, so every clone gives the same bits. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    defined(__linux__) && !defined(__SANITIZE_THREAD__)
+#define SA_LEARN_CLONES \
+  __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define SA_LEARN_CLONES
+#endif
+
+/* Two uniform floats in [0, 1) from one 64-bit draw (24 bits each: all a
+ * float holds), for noise where a double per value would cost more than
+ * the matrix product it feeds. */
+static inline float sa__u01_hi(uint64_t u)
+{
+  return (float)(u >> 40) * 0x1p-24f;
+}
+static inline float sa__u01_lo(uint64_t u)
+{
+  return (float)((u >> 16) & 0xFFFFFF) * 0x1p-24f;
+}
+
 struct sa_mlp {
   sa_learn_config cfg;
   const sa_fb_vt *fb;
@@ -101,6 +124,9 @@ int sa__set_err(sa_mlp *net, int code, const char *fmt, ...)
   __attribute__((format(printf, 3, 4)));
 void sa__errf(char *err, size_t errlen, const char *fmt, ...)
   __attribute__((format(printf, 3, 4)));
+/* e^x to < 2e-7 relative, branch-free (vectorises); x clamped to
+ * [-87, 88]. */
+float sa__expf(float x);
 /* Activation f(z) in place / derivative f'(z) from z and a = f(z). */
 void sa__act_apply(int act, float *z_to_a, const float *z, size_t n);
 void sa__act_grad_mul(int act, float *d, const float *z, const float *a,

@@ -70,6 +70,28 @@ static void tmp_path(char *buf, size_t len, const char *name)
            (int)getpid(), name);
 }
 
+/* ---- the inline exponential --------------------------------------------- */
+
+float sa__expf(float x);   /* learn/mlp.c: the sigmoid's exponential */
+
+START_TEST(test_expf_accuracy)
+{
+  /* The sigmoid uses a branch-free e^x (vectorises); it must be as good
+   * as float32 needs: within 3 ulp (< 2e-7 relative) of the exact value
+   * (a wrong coefficient or range reduction shows as 1e-5 or worse). */
+  double worst = 0;
+  for (int i = -870000; i <= 870000; i++) {
+    float x = (float)(i * 1e-4);
+    double e = exp((double)x), got = sa__expf(x);
+    double rel = fabs(got - e) / e;
+    worst = rel > worst ? rel : worst;
+  }
+  ck_assert_msg(worst < 2e-7, "worst relative error %g", worst);
+  ck_assert(sa__expf(-1000.0f) > 0 && sa__expf(-1000.0f) < 1e-37f);
+  ck_assert(isfinite(sa__expf(1000.0f)));
+}
+END_TEST
+
 /* ---- gradient check ----------------------------------------------------- */
 
 /* Float64 reference of the loss the library defines (sum over outputs,
@@ -846,6 +868,7 @@ int main(void)
 {
   Suite *s = suite_create("learn");
   TCase *tc = tcase_create("gradients");
+  tcase_add_test(tc, test_expf_accuracy);
   tcase_add_test(tc, test_gradient_check);
   suite_add_tcase(s, tc);
   tc = tcase_create("strategies");

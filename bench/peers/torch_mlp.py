@@ -142,12 +142,15 @@ def main():
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch intra-op threads (default: torch's own "
+                         "choice; BLAS threads follow OPENBLAS_NUM_THREADS)")
     ap.add_argument("--data", default=None,
                     help="dataset root (default $SYNALIGN_DATA, ./data, "
                          "../shared/data)")
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
+    if a.threads:
+        torch.set_num_threads(a.threads)
     torch.set_grad_enabled(False)
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.dirname(os.path.dirname(here))
