@@ -729,8 +729,11 @@ static int check_batch(sa_mlp *net, const uint8_t *y, int bs)
 }
 
 /* Forward, loss, the strategy's backward, gradients into gW/gb. */
-static int compute_grads(sa_mlp *net, const float *x, const uint8_t *y,
-                         int bs, double *loss)
+/* Forward, loss, the strategy's backward, then sW/sB-shaped products
+ * scale * mean(delta h^T) into dW and scale_b * mean(delta) into db. */
+static int backprop_into(sa_mlp *net, const float *x, const uint8_t *y,
+                         int bs, double *loss, float scale, float scale_b,
+                         float **dW, float **db)
 {
   int rc;
   if (net->fb->batch_begin != NULL && (rc = net->fb->batch_begin(net)) < 0)
@@ -745,13 +748,13 @@ static int compute_grads(sa_mlp *net, const float *x, const uint8_t *y,
                                  : sa__backward_chain(net, bs, net->D);
   if (rc < 0)
     return rc;
-  float inv = 1.0f / (float)bs;
+  float a = scale / (float)bs, ab = scale_b / (float)bs;
   for (int l = 1; l <= net->L; l++) {
     int no = net->n[l], ni = net->n[l - 1];
     const float *in = l == 1 ? x : net->A[l - 1];
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, no, ni, bs, inv,
-                net->D[l], no, in, ni, 0.0f, net->gW[l], ni);
-    float *gb = net->gb[l];
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, no, ni, bs, a,
+                net->D[l], no, in, ni, 0.0f, dW[l], ni);
+    float *gb = db[l];
     memset(gb, 0, (size_t)no * sizeof *gb);
     for (int r = 0; r < bs; r++) {
       const float *d = net->D[l] + (size_t)r * no;
@@ -759,8 +762,18 @@ static int compute_grads(sa_mlp *net, const float *x, const uint8_t *y,
         gb[k] += d[k];
     }
     for (int k = 0; k < no; k++)
-      gb[k] *= inv;
+      gb[k] *= ab;
   }
+  return 0;
+}
+
+/* Forward, loss, the strategy's backward, gradients into gW/gb. */
+static int compute_grads(sa_mlp *net, const float *x, const uint8_t *y,
+                         int bs, double *loss)
+{
+  int rc = backprop_into(net, x, y, bs, loss, 1.0f, 1.0f, net->gW, net->gb);
+  if (rc < 0)
+    return rc;
   ortho_grad(net);
   return 0;
 }
@@ -859,6 +872,14 @@ static int plain_sgd(const sa_mlp *net)
          net->fb->apply == NULL;
 }
 
+static int plain_sgd_apply(const sa_mlp *net)
+{
+  const sa_learn_config *c = &net->cfg;
+  return c->optim == SA_OPTIM_SGD && c->momentum == 0 &&
+         c->weight_decay == 0 && !(c->ortho_lambda > 0) &&
+         net->fb->apply != NULL;
+}
+
 static int fused_sgd_step(sa_mlp *net, const float *x, const uint8_t *y,
                           int bs, double *loss)
 {
@@ -905,6 +926,15 @@ int sa_mlp_step(sa_mlp *net, const float *x, const uint8_t *y, int bs,
   if (plain_sgd(net)) {
     if ((rc = fused_sgd_step(net, x, y, bs, loss)) < 0)
       return rc;
+  } else if (plain_sgd_apply(net)) {
+    /* Plain SGD with a strategy's own apply (kp): the step is -lr times
+     * the gradient, so produce it directly in sW/sb. */
+    float lr = (float)net->cfg.lr;
+    float lrb = (float)(net->cfg.lr * net->cfg.bias_lr_scale);
+    rc = backprop_into(net, x, y, bs, loss, -lr, -lrb, net->sW, net->sb);
+    if (rc < 0)
+      return rc;
+    apply_steps(net);
   } else {
     if ((rc = compute_grads(net, x, y, bs, loss)) < 0)
       return rc;

@@ -104,6 +104,8 @@ long long sa__ck_len(const sa_ckpt *ck, const char *prefix,
                      const char *name);
 
 const sa_model_vt *sa__model_find(const char *name);
+/* The registered names, comma-separated, into buf (for messages). */
+void sa__model_names(char *buf, size_t n);
 
 /* Hot loops are compiled for several instruction sets and the best one is
  * picked at load time (GCC function multi-versioning), so one portable

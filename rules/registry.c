@@ -2,6 +2,7 @@
  * one line here, one line in rules/meson.build.
  * SPDX-License-Identifier: MIT */
 #include "sa_rule.h"
+#include <stdio.h>
 #include <string.h>
 
 extern const sa_rule_vt sa_rule_stdp;
@@ -11,9 +12,12 @@ static const sa_rule_vt *const rules[] = {
   &sa_rule_stdp, &sa_rule_stdwi, &sa_rule_rdd, &sa_rule_weight_mirror_rate,
   NULL};
 
-const char *sa__rule_names(void) {
-  /* Kept in step with the table above by test_stdp (rule_errors). */
-  return "stdp, stdwi, rdd, weight_mirror_rate";
+void sa__rule_names(char *buf, size_t n) {
+  size_t at = 0;
+  buf[0] = 0;
+  for (int i = 0; rules[i] && at < n; i++)
+    at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? ", " : "",
+                           rules[i]->name);
 }
 
 const sa_rule_vt *sa__rule_find(const char *name) {

@@ -72,6 +72,6 @@ typedef struct sa_rule_vt {
 } sa_rule_vt;
 
 const sa_rule_vt *sa__rule_find(const char *name);
-/* The registered names, comma-separated, for messages. */
-const char *sa__rule_names(void);
+/* The registered names, comma-separated, into buf (for messages). */
+void sa__rule_names(char *buf, size_t n);
 #endif

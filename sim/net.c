@@ -101,10 +101,12 @@ int sa_net_add_population(sa_net *net, const char *name, const char *model,
   if (sa_net_pop_find(net, name) >= 0)
     return sa__seterr(net, SA_EINVAL, "population '%s' is defined twice", name);
   const sa_model_vt *vt = sa__model_find(model);
-  if (!vt)
-    return sa__seterr(net, SA_ENOENT,
-                  "unknown model '%s' (known: lif_delta, lif_exp, poisson, "
-                  "spike_source)", model);
+  if (!vt) {
+    char known[256];
+    sa__model_names(known, sizeof known);
+    return sa__seterr(net, SA_ENOENT, "unknown model '%s' (known: %s)",
+                      model, known);
+  }
   if (n == 0)
     return sa__seterr(net, SA_EINVAL, "population '%s' must have n >= 1", name);
   if (n > (1u << 31))
@@ -284,9 +286,12 @@ int sa_net_add_rule(sa_net *net, int pj, const char *name, int *rule) {
   int rc = proj_check(net, pj, -1);
   if (rc) return rc;
   const sa_rule_vt *vt = sa__rule_find(name);
-  if (!vt)
+  if (!vt) {
+    char known[256];
+    sa__rule_names(known, sizeof known);
     return sa__seterr(net, SA_ENOENT, "unknown rule '%s' (known: %s)", name,
-                      sa__rule_names());
+                      known);
+  }
   proj *j = &net->projs[pj];
   if (j->nrules == SA_MAX_RULES)
     return sa__seterr(net, SA_EINVAL, "projection '%s' has %d rules already",
