@@ -57,6 +57,7 @@ trap 'rm -rf "$SA_FUZZ_TMPDIR"' EXIT
 classify() { # HARNESS INPUT
   timeout 60 "$1" -timeout=20 "$2" 2>&1 | awk '
     /ERROR: |runtime error|ALARM|deadly signal/ { bad = 1 }
+    /out-of-memory/ { oom = 1 }
     /runtime error|LeakSanitizer|SUMMARY: UndefinedBehavior/ { v = "ours" }
     /allocated by|freed by|previously allocated/ { sect = "alloc" }
     /^ *#[0-9]+ 0x/ {
@@ -66,6 +67,10 @@ classify() { # HARNESS INPUT
       if (sect == "alloc") { if (!a) a = w } else if (!e) e = w
     }
     END {
+      # An out-of-memory report comes from libFuzzer'"'"'s RSS watchdog,
+      # wherever the process happens to be: ours only with a frame of ours
+      # (else it is libhdf5 sizing an allocation from the corrupt file).
+      if (!v && oom) v = (e == "ours" || a == "ours") ? "ours" : "hdf5"
       if (!v) v = (e == "hdf5" && a != "ours") ? "hdf5" : "ours"
       print bad ? v : "none"
     }'
