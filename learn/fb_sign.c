@@ -32,9 +32,11 @@ static int sign_init(sa_mlp *net, int kind)
   s->built_step = UINT64_MAX;
   for (int l = 1; l <= net->L; l++) {
     size_t nw = (size_t)net->n[l] * net->n[l - 1];
-    net->Bt[l] = malloc(nw * sizeof(float));
-    if (net->Bt[l] == NULL)
-      return SA_ENOMEM;
+    if (l >= 2) {   /* B_1 is only ever built on demand, for metrics */
+      net->Bt[l] = malloc(nw * sizeof(float));
+      if (net->Bt[l] == NULL)
+        return SA_ENOMEM;
+    }
     if (kind == FRSF) {
       s->R0[l] = malloc(nw * sizeof(float));
       if (s->R0[l] == NULL)
@@ -69,41 +71,58 @@ static inline float sgn(float w)
   return w > 0.0f ? 1.0f : w < 0.0f ? -1.0f : 0.0f;
 }
 
-/* Rebuild when W changed (or, for brsf, when a new step begins: the draw
- * is keyed by the step so a metrics probe between steps sees the same
- * magnitudes as the next training batch). */
+/* B_l for layer l into bt (W's shape). brsf's draw is keyed by (layer,
+ * step), so a metrics probe between steps sees the magnitudes the next
+ * training batch will use. */
+static void build(sa_mlp *net, int l, float *bt)
+{
+  sign_state *s = net->fbs;
+  size_t nw = (size_t)net->n[l] * net->n[l - 1];
+  const float *w = net->W[l];
+  if (s->kind == USF) {
+    float m = (float)net->init_std[l];
+    for (size_t i = 0; i < nw; i++)
+      bt[i] = m * sgn(w[i]);
+  } else if (s->kind == FRSF) {
+    const float *r = s->R0[l];
+    for (size_t i = 0; i < nw; i++)
+      bt[i] = r[i] * sgn(w[i]);
+  } else {
+    sa_rng r;
+    sa_rng_seed(&r, net->cfg.seed, SA_RNG_KEY(SA_LRNG_BRSF, l), net->step);
+    float a = (float)(net->init_std[l] * sqrt(3.0));
+    for (size_t i = 0; i < nw; i += 2) {
+      uint64_t u = sa_rng_u64(&r);
+      bt[i] = a * sa__u01_hi(u) * sgn(w[i]);
+      if (i + 1 < nw)
+        bt[i + 1] = a * sa__u01_lo(u) * sgn(w[i + 1]);
+    }
+  }
+}
+
+/* Before a batch: rebuild the B_l training uses (l >= 2; B_1 never feeds
+ * anything, and at 784 x 500 it would be most of the work) when W changed
+ * or, for brsf, a new step began. */
 static int sign_batch_begin(sa_mlp *net)
 {
   sign_state *s = net->fbs;
   if (s->built_ver == net->wver && s->built_step == net->step)
     return 0;
-  for (int l = 1; l <= net->L; l++) {
-    size_t nw = (size_t)net->n[l] * net->n[l - 1];
-    const float *w = net->W[l];
-    float *bt = net->Bt[l];
-    if (s->kind == USF) {
-      float m = (float)net->init_std[l];
-      for (size_t i = 0; i < nw; i++)
-        bt[i] = m * sgn(w[i]);
-    } else if (s->kind == FRSF) {
-      const float *r = s->R0[l];
-      for (size_t i = 0; i < nw; i++)
-        bt[i] = r[i] * sgn(w[i]);
-    } else {
-      sa_rng r;
-      sa_rng_seed(&r, net->cfg.seed, SA_RNG_KEY(SA_LRNG_BRSF, l), net->step);
-      float a = (float)(net->init_std[l] * sqrt(3.0));
-      for (size_t i = 0; i < nw; i += 2) {
-        uint64_t u = sa_rng_u64(&r);
-        bt[i] = a * sa__u01_hi(u) * sgn(w[i]);
-        if (i + 1 < nw)
-          bt[i + 1] = a * sa__u01_lo(u) * sgn(w[i + 1]);
-      }
-    }
-  }
+  for (int l = 2; l <= net->L; l++)
+    build(net, l, net->Bt[l]);
   s->built_ver = net->wver;
   s->built_step = net->step;
   return 0;
+}
+
+/* For metrics and sa_mlp_get_feedback: every layer, B_1 included. */
+static int sign_feedback(sa_mlp *net, int l, float *bt)
+{
+  int rc = sign_batch_begin(net);
+  if (rc < 0)
+    return rc;
+  build(net, l, bt);
+  return 1;
 }
 
 const sa_fb_vt sa__fb_usf = {
@@ -111,7 +130,7 @@ const sa_fb_vt sa__fb_usf = {
   .summary = "uniform sign-concordant feedback: B = s sign(W)^T",
   .default_lr = 0.2,
   .init = usf_init, .destroy = sign_destroy,
-  .batch_begin = sign_batch_begin,
+  .batch_begin = sign_batch_begin, .feedback = sign_feedback,
 };
 
 const sa_fb_vt sa__fb_frsf = {
@@ -119,7 +138,7 @@ const sa_fb_vt sa__fb_frsf = {
   .summary = "fixed random-magnitude sign feedback: B = |R0| o sign(W)^T",
   .default_lr = 0.2,
   .init = frsf_init, .destroy = sign_destroy,
-  .batch_begin = sign_batch_begin,
+  .batch_begin = sign_batch_begin, .feedback = sign_feedback,
 };
 
 const sa_fb_vt sa__fb_brsf = {
@@ -128,5 +147,5 @@ const sa_fb_vt sa__fb_brsf = {
              "batch",
   .default_lr = 0.2,
   .init = brsf_init, .destroy = sign_destroy,
-  .batch_begin = sign_batch_begin,
+  .batch_begin = sign_batch_begin, .feedback = sign_feedback,
 };
