@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "../sim/sa_sim.h"
+#include "sa_sim.h"
 
 /* ---- Network files -------------------------------------------------- */
 

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "../sim/sa_sim.h"
+#include "sa_sim.h"
 
 /* ---- Progress line --------------------------------------------------- */
 

@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "../sim/sa_sim.h"
+#include "sa_sim.h"
 
 #define SA_LEARN_MAX_LAYERS 16   /* weight layers */
 
