@@ -6,6 +6,7 @@
 
 SA_PACKAGES=(meson ninja-build pkg-config gcc clang libuv1-dev libhdf5-dev
              hdf5-tools check libjansson-dev libopenblas-dev libcairo2-dev
+             zlib1g-dev
              openmpi-bin libopenmpi-dev valgrind python3-h5py python3-numpy
              python3-matplotlib chromium curl)
 
