@@ -912,56 +912,69 @@ static hid_t open_h5(ctx *c, const char *path, int *rc)
   return f;
 }
 
-static int read_nodes(ctx *c, json_t *entry, const char *cfgdir,
-                      const char *where)
+static int read_edge_pop(ctx *c, hid_t edges, const char *ename,
+                         const csv *types, const char *cfgdir,
+                         const char *file);
+
+typedef int (*pop_reader)(ctx *c, hid_t group, const char *name,
+                          const csv *types, const char *cfgdir,
+                          const char *file);
+
+/* One entry of networks.nodes or networks.edges: the HDF5 file
+ * (<kind>_file) and its optional type table (<type>_types_file); every
+ * population group under /<kind> goes to read_pop. */
+static int read_pops(ctx *c, json_t *entry, const char *cfgdir,
+                     const char *where, const char *kind, const char *type,
+                     pop_reader read_pop)
 {
-  json_t *nf = json_object_get(entry, "nodes_file");
-  json_t *tf = json_object_get(entry, "node_types_file");
-  if (!json_is_string(nf))
-    return fail(c, SA_EINVAL, "%s.nodes_file: expected a file name", where);
+  char fkey[32], tkey[32];
+  snprintf(fkey, sizeof fkey, "%s_file", kind);
+  snprintf(tkey, sizeof tkey, "%s_types_file", type);
+  json_t *hf = json_object_get(entry, fkey);
+  json_t *tf = json_object_get(entry, tkey);
+  if (!json_is_string(hf))
+    return fail(c, SA_EINVAL, "%s.%s: expected a file name", where, fkey);
   if (tf != NULL && !json_is_null(tf) && !json_is_string(tf))
-    return fail(c, SA_EINVAL, "%s.node_types_file: expected a file name",
-                where);
-  char *np = resolve(c, json_string_value(nf), cfgdir);
+    return fail(c, SA_EINVAL, "%s.%s: expected a file name", where, tkey);
+  char *hp = resolve(c, json_string_value(hf), cfgdir);
   char *tp = json_is_string(tf) ? resolve(c, json_string_value(tf), cfgdir)
                                 : NULL;
   int rc = 0;
   csv types;
   memset(&types, 0, sizeof types);
   hid_t f = -1;
-  if (np == NULL || (json_is_string(tf) && tp == NULL)) {
+  if (hp == NULL || (json_is_string(tf) && tp == NULL)) {
     rc = fail(c, SA_ENOMEM, "out of memory");
     goto out;
   }
   if (tp != NULL && (rc = csv_read(c, tp, &types)) != 0)
     goto out;
-  f = open_h5(c, np, &rc);
+  f = open_h5(c, hp, &rc);
   if (f < 0)
     goto out;
-  if (!h5_is_group(f, "nodes")) {
-    rc = fail(c, SA_EINVAL, "%s: no /nodes group: not a SONATA nodes file",
-              np);
+  if (!h5_is_group(f, kind)) {
+    rc = fail(c, SA_EINVAL, "%s: no /%s group: not a SONATA %s file", hp,
+              kind, kind);
     goto out;
   }
-  hid_t nodes = H5Gopen2(f, "nodes", H5P_DEFAULT);
+  hid_t g = H5Gopen2(f, kind, H5P_DEFAULT);
   H5G_info_t gi;
-  if (nodes >= 0 && H5Gget_info(nodes, &gi) >= 0) {
+  if (g >= 0 && H5Gget_info(g, &gi) >= 0) {
     for (hsize_t i = 0; i < gi.nlinks && rc == 0; i++) {
       char name[256];
-      ssize_t l = H5Lget_name_by_idx(nodes, ".", H5_INDEX_NAME, H5_ITER_INC,
-                                     i, name, sizeof name, H5P_DEFAULT);
-      if (l > 0 && (size_t)l < sizeof name && h5_is_group(nodes, name))
-        rc = read_node_pop(c, nodes, name, tp != NULL ? &types : NULL, cfgdir,
-                           np);
+      ssize_t l = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i,
+                                     name, sizeof name, H5P_DEFAULT);
+      if (l > 0 && (size_t)l < sizeof name && h5_is_group(g, name))
+        rc = read_pop(c, g, name, tp != NULL ? &types : NULL, cfgdir, hp);
     }
   }
-  if (nodes >= 0)
-    H5Gclose(nodes);
+  if (g >= 0)
+    H5Gclose(g);
 out:
   if (f >= 0)
     H5Fclose(f);
   csv_free(&types);
-  free(np);
+  free(hp);
   free(tp);
   return rc;
 }
@@ -1289,56 +1302,6 @@ out:
   return rc;
 }
 
-static int read_edges(ctx *c, json_t *entry, const char *cfgdir,
-                      const char *where)
-{
-  json_t *ef = json_object_get(entry, "edges_file");
-  json_t *tf = json_object_get(entry, "edge_types_file");
-  if (!json_is_string(ef))
-    return fail(c, SA_EINVAL, "%s.edges_file: expected a file name", where);
-  char *ep = resolve(c, json_string_value(ef), cfgdir);
-  char *tp = json_is_string(tf) ? resolve(c, json_string_value(tf), cfgdir)
-                                : NULL;
-  int rc = 0;
-  csv types;
-  memset(&types, 0, sizeof types);
-  hid_t f = -1;
-  if (ep == NULL || (json_is_string(tf) && tp == NULL)) {
-    rc = fail(c, SA_ENOMEM, "out of memory");
-    goto out;
-  }
-  if (tp != NULL && (rc = csv_read(c, tp, &types)) != 0)
-    goto out;
-  f = open_h5(c, ep, &rc);
-  if (f < 0)
-    goto out;
-  if (!h5_is_group(f, "edges")) {
-    rc = fail(c, SA_EINVAL, "%s: no /edges group: not a SONATA edges file",
-              ep);
-    goto out;
-  }
-  hid_t edges = H5Gopen2(f, "edges", H5P_DEFAULT);
-  H5G_info_t gi;
-  if (edges >= 0 && H5Gget_info(edges, &gi) >= 0) {
-    for (hsize_t i = 0; i < gi.nlinks && rc == 0; i++) {
-      char name[256];
-      ssize_t l = H5Lget_name_by_idx(edges, ".", H5_INDEX_NAME, H5_ITER_INC,
-                                     i, name, sizeof name, H5P_DEFAULT);
-      if (l > 0 && (size_t)l < sizeof name && h5_is_group(edges, name))
-        rc = read_edge_pop(c, edges, name, tp != NULL ? &types : NULL, cfgdir,
-                           ep);
-    }
-  }
-  if (edges >= 0)
-    H5Gclose(edges);
-out:
-  if (f >= 0)
-    H5Fclose(f);
-  csv_free(&types);
-  free(ep);
-  free(tp);
-  return rc;
-}
 
 /* ---- spike inputs ------------------------------------------------------- */
 
@@ -1882,9 +1845,10 @@ int sa_sonata_load(sa_sonata **out, const char *path, char *err,
       snprintf(where, sizeof where, "%s: networks.nodes[%zu]", networks_file,
                i);
       json_t *e = json_array_get(nodes, i);
-      rc = json_is_object(e) ? read_nodes(&c, e, networks_dir, where)
-                             : fail(&c, SA_EINVAL, "%s: expected an object",
-                                    where);
+      rc = json_is_object(e)
+               ? read_pops(&c, e, networks_dir, where, "nodes", "node",
+                           read_node_pop)
+               : fail(&c, SA_EINVAL, "%s: expected an object", where);
     }
     if (rc == 0 && edges != NULL && !json_is_array(edges))
       rc = fail(&c, SA_EINVAL, "%s: networks.edges: expected an array",
@@ -1894,9 +1858,10 @@ int sa_sonata_load(sa_sonata **out, const char *path, char *err,
       snprintf(where, sizeof where, "%s: networks.edges[%zu]", networks_file,
                i);
       json_t *e = json_array_get(edges, i);
-      rc = json_is_object(e) ? read_edges(&c, e, networks_dir, where)
-                             : fail(&c, SA_EINVAL, "%s: expected an object",
-                                    where);
+      rc = json_is_object(e)
+               ? read_pops(&c, e, networks_dir, where, "edges", "edge",
+                           read_edge_pop)
+               : fail(&c, SA_EINVAL, "%s: expected an object", where);
     }
   }
   if (rc == 0)
