@@ -21,29 +21,7 @@ enum { SCAN_BLOCK = 1 << 20 };  /* elements per read when scanning */
 
 #define set_err sa__io_err
 
-static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *ud)
-{
-  (void)n;
-  char *buf = ud;
-  if (e->desc != NULL && e->desc[0] != '\0') {
-    snprintf(buf, 256, "%s", e->desc);
-    /* Some descriptions span lines; messages are one line. */
-    for (char *p = buf; *p != '\0'; p++)
-      if (*p == '\n' || *p == '\r')
-        *p = ' ';
-  }
-  return 0;
-}
-
-/* The innermost message of this thread's HDF5 error stack. */
-static const char *h5_detail(char buf[256])
-{
-  buf[0] = '\0';
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, buf);
-  if (buf[0] == '\0')
-    snprintf(buf, 256, "HDF5 error");
-  return buf;
-}
+#define h5_detail sa__h5_detail
 
 /* HDF5 puts its signature at 0, 512, 1024, 2048 ... (a user block may
  * precede it). Checking ourselves gives "not an HDF5 file" instead of a

@@ -145,31 +145,7 @@ static char *dup_str(const char *s)
   return d;
 }
 
-/* The innermost HDF5 error message of this thread's stack: the outer ones
- * only repeat "H5Dwrite failed", the inner one says "No space left". */
-static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *ud)
-{
-  (void)n;
-  char *buf = ud;
-  if (e->desc != NULL && e->desc[0] != '\0') {
-    snprintf(buf, 256, "%s", e->desc);
-    /* Some descriptions span lines ("file write failed: time = ...\n,
-     * filename = ..."); messages are one line. */
-    for (char *p = buf; *p != '\0'; p++)
-      if (*p == '\n' || *p == '\r')
-        *p = ' ';
-  }
-  return 0;
-}
-
-static const char *h5_detail(char buf[256])
-{
-  buf[0] = '\0';
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, buf);
-  if (buf[0] == '\0')
-    snprintf(buf, 256, "HDF5 error");
-  return buf;
-}
+#define h5_detail sa__h5_detail
 
 /* Tick -> ms. When dt is 1/k ms (0.1, 0.05 ...) dividing by k gives the
  * correctly rounded decimal (48 / 10 = 4.8) where 48 * 0.1 would give
