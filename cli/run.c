@@ -332,6 +332,8 @@ static int run_main(int argc, char **argv, int resume) {
   wreport *reps = NULL;
   sa_cli_align *al = NULL;
   int status = 0;
+  /* Set by SIGINT/SIGTERM and by the writer when the disk fills. */
+  volatile int stop = 0;
   /* Weight reports also drive the alignment table, so they are taken
    * without -o too (nothing is written then). */
   int nrep = cfg ? (int)sa_config_weight_count(cfg) : 0;
@@ -373,8 +375,10 @@ static int run_main(int argc, char **argv, int resume) {
     if (wrc && w) {
       sa_writer_close(w, 1, NULL, 0);   /* never started: discards it */
       w = NULL;
-    } else if (!wrc && (wrc = sa_writer_start(w, err, sizeof err))) {
-      w = NULL;                         /* a failed start discards it */
+    } else if (!wrc) {
+      sa_writer_stop_on_failure(w, &stop);
+      if ((wrc = sa_writer_start(w, err, sizeof err)))
+        w = NULL;                       /* a failed start discards it */
     }
     if (wrc) {
       fprintf(stderr, "%s\n", err);
@@ -394,7 +398,6 @@ static int run_main(int argc, char **argv, int resume) {
       if (sa_net_proj_total(net, reps[i].proj))
         sa_net_proj_gather(net, reps[i].proj, NULL, NULL, NULL);
   }
-  volatile int stop = 0;
   sa_sigwatch *sw = NULL;
   if (sa_sigwatch_start(&sw, &stop))
     fprintf(stderr, "synalign run: warning: cannot watch signals\n");
@@ -435,7 +438,9 @@ static int run_main(int argc, char **argv, int resume) {
   w = NULL;
   double sim_ms = (double)sa_net_now(net) * sa_net_dt(net);
   double ran_ms = (double)(sa_net_now(net) - start) * sa_net_dt(net);
-  if (run_rc == SA_EINTR) {
+  /* Stopped without a signal: the writer gave up (its error is printed
+   * above and the status is already 1). */
+  if (run_rc == SA_EINTR && sig) {
     fprintf(stderr,
             "synalign run: interrupted by %s at %.1f ms of %.1f ms; %s\n",
             sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal",

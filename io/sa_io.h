@@ -74,6 +74,11 @@ int sa_writer_create(sa_writer **out, const char *path, const sa_net *net,
 int sa_writer_add_weights(sa_writer *w, sa_net *net, int proj,
                           double interval_ms, char *err, size_t errlen);
 int sa_writer_start(sa_writer *w, char *err, size_t errlen);
+/* Once writing has failed for good (disk full, file size limit, HDF5
+ * error), set *stop = 1 from the writer thread, so a run passing the same
+ * flag to sa_net_run ends at its next slice instead of simulating spikes
+ * that are dropped. Call before sa_writer_start; NULL turns it off. */
+void sa_writer_stop_on_failure(sa_writer *w, volatile int *stop);
 /* Queue a snapshot of report `report` (order of add_weights) taken at
  * t_ms; weights in the core's CSR order (sa_net_proj_weights). Copies
  * them; may wait while the writer is behind. Fails with: SA_EINVAL,

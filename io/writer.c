@@ -126,6 +126,8 @@ struct sa_writer {
   double flush_ms;
   int started;
 
+  volatile int *stop;         /* set when writing fails; may be NULL */
+
   /* Writer thread only until it is joined. */
   int failed;
   uint64_t err_dropped;
@@ -431,10 +433,19 @@ static int room_for(sa_writer *w, size_t n)
   return 1;
 }
 
+/* Writing failed for good: drop what follows and, if the caller asked
+ * for it (sa_writer_stop_on_failure), stop the simulation. */
+static void give_up(sa_writer *w)
+{
+  w->failed = 1;
+  if (w->stop)
+    *w->stop = 1;
+}
+
 static void write_batch(sa_writer *w, batch *b)
 {
   if (!w->failed && !room_for(w, b->n))
-    w->failed = 1;
+    give_up(w);
   if (w->failed) {
     /* Keep draining so the simulation never blocks on a dead disk. */
     w->err_dropped += b->n;
@@ -455,7 +466,7 @@ static void write_batch(sa_writer *w, batch *b)
       snprintf(w->errmsg, sizeof w->errmsg,
                "%s: writing spikes of population '%s' failed: %s", w->path,
                wp->name, h5_detail(d));
-      w->failed = 1;
+      give_up(w);
       w->err_dropped += b->n;
       return;
     }
@@ -466,7 +477,7 @@ static void write_batch(sa_writer *w, batch *b)
   if (H5Fflush(w->file, H5F_SCOPE_LOCAL) < 0) {
     snprintf(w->errmsg, sizeof w->errmsg, "%s: flushing spikes failed: %s",
              w->path, h5_detail(d));
-    w->failed = 1;
+    give_up(w);
   }
 }
 
@@ -500,7 +511,7 @@ static void write_frame(sa_writer *w, frame *f)
     snprintf(w->errmsg, sizeof w->errmsg,
              "%s: writing the weights of '%s' failed: %s", w->path, r->name,
              h5_detail(d));
-    w->failed = 1;
+    give_up(w);
   }
 }
 
@@ -971,6 +982,11 @@ static void discard(sa_writer *w)
   }
   H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
   free_writer(w);
+}
+
+void sa_writer_stop_on_failure(sa_writer *w, volatile int *stop)
+{
+  w->stop = stop;
 }
 
 int sa_writer_start(sa_writer *w, char *err, size_t errlen)
