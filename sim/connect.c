@@ -344,28 +344,39 @@ void sa__proj_free(proj *j) {
   free(j->name);
 }
 
+/* Synapses cut between two shrinks of the one-thread array (split). */
+#define CUT_CHUNK ((uint64_t)1 << 20)
+
 /* One per-synapse array of g (elements of `size` bytes) into the parts'
  * arrays: the synapses of a row onto part t's block are contiguous (rows
- * are sorted by target) and go to part t's row. */
+ * are sorted by target) and go to part t's row. Rows are taken last first
+ * and g's array is shrunk every CUT_CHUNK synapses (glibc gives the tail
+ * of a large block back at once), so the parts' pages, untouched until
+ * written, replace g's as they fill. Frees g's array. */
 static void cut(const part *g, const part *ps, int T, uint32_t nsrc,
-                const void *from, size_t size, void *const *to) {
-  const char *f = from;
-  for (uint32_t i = 0; i < nsrc; i++) {
+                void *from, size_t size, void *const *to) {
+  char *f = from;
+  uint64_t kept = g->nsyn;
+  for (uint32_t i = nsrc; i-- > 0;) {
     uint64_t q = g->row[i];
     for (int t = 0; t < T; t++) {
       uint64_t n = ps[t].row[i + 1] - ps[t].row[i];
       memcpy((char *)to[t] + ps[t].row[i] * size, f + q * size, n * size);
       q += n;
     }
+    if (g->row[i] > 0 && kept - g->row[i] >= CUT_CHUNK) {
+      char *nf = realloc(f, g->row[i] * size);
+      if (nf) f = nf;      /* a shrink that fails leaves the block whole */
+      kept = g->row[i];
+    }
   }
+  free(f);
 }
 
 /* Part t keeps the synapses onto targets [block(t), block(t+1)) (with
  * MPI: of this rank's block, sa__wblock). Everything is allocated first,
  * so a failure leaves the projection as it was; then the arrays are cut
- * one at a time, each freed once copied, so the split needs one array of
- * the projection (4 bytes a synapse) beyond the network (fresh pages count
- * only once written). */
+ * one at a time, and the split needs little memory beyond the network. */
 static int split(const sa_net *net, proj *j, uint32_t nsrc, uint32_t ntgt,
                  int T) {
   part *g = &j->parts[0];
@@ -401,15 +412,14 @@ static int split(const sa_net *net, proj *j, uint32_t nsrc, uint32_t ntgt,
   }
   for (int t = 0; t < T; t++) to[t] = ps[t].target;
   cut(g, ps, T, nsrc, g->target, sizeof *g->target, to);
-  free(g->target);
   g->target = NULL;
   for (int t = 0; t < T; t++) to[t] = ps[t].w;
   cut(g, ps, T, nsrc, g->w, sizeof *g->w, to);
-  free(g->w);
   g->w = NULL;
   if (g->delay) {
     for (int t = 0; t < T; t++) to[t] = ps[t].delay;
     cut(g, ps, T, nsrc, g->delay, sizeof *g->delay, to);
+    g->delay = NULL;
   }
   free(to);
   sa__part_free(g);
