@@ -19,8 +19,9 @@
  * synapses are 8 bytes (32-bit target, float weight); plastic ones keep a
  * double weight (wd, w widened in place) and the rule's state for this
  * part. Delays are stored only when they differ within the projection
- * (then 10 bytes a synapse; the spare high bits of target could hold them
- * at a mask per synapse in delivery and in the rules' views). A part is
+ * (then 10 bytes a synapse; with fewer than 2^(32-b) targets, b-bit delays
+ * could ride in target's high bits, at a mask per synapse in delivery and
+ * in the rules' views). A part is
  * built straight into this layout (sim/connect.c), with no edge list. */
 #define SA_MAX_RULES 8
 
