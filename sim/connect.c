@@ -1,5 +1,5 @@
-/* connect.c: connectors, drawn from keyed streams into CSR by source,
- * and the split of a projection into per-thread parts.
+/* connect.c: connectors, drawn from keyed streams straight into CSR by
+ * source, and the split of a projection into per-thread parts.
  * SPDX-License-Identifier: MIT */
 #include "internal.h"
 #include "rng.h"
@@ -8,50 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Synapses as drawn, before the CSR transpose. */
-typedef struct edges {
-  uint32_t *s, *t;
-  float *w;
-  uint16_t *d;
-  size_t n, cap;
-} edges;
-
-static int edges_push(edges *e, uint32_t s, uint32_t t, float w,
-                      uint16_t d) {
-  if (e->n == e->cap) {
-    size_t cap = e->cap ? 2 * e->cap : 1024;
-    uint32_t *ns = realloc(e->s, cap * sizeof *ns);
-    if (!ns) return SA_ENOMEM;
-    e->s = ns;
-    uint32_t *nt = realloc(e->t, cap * sizeof *nt);
-    if (!nt) return SA_ENOMEM;
-    e->t = nt;
-    float *nw = realloc(e->w, cap * sizeof *nw);
-    if (!nw) return SA_ENOMEM;
-    e->w = nw;
-    uint16_t *nd = realloc(e->d, cap * sizeof *nd);
-    if (!nd) return SA_ENOMEM;
-    e->d = nd;
-    e->cap = cap;
-  }
-  e->s[e->n] = s;
-  e->t[e->n] = t;
-  e->w[e->n] = w;
-  e->d[e->n++] = d;
-  return 0;
-}
-
-static void edges_free(edges *e) {
-  free(e->s);
-  free(e->t);
-  free(e->w);
-  free(e->d);
-}
-
 typedef struct drawctx {
   sa_net *net;
   const sa_dist *weight, *delay;
   int receptor;
+  int dfixed;          /* a constant delay distribution, dfix ticks */
+  uint16_t dfix;
 } drawctx;
 
 /* Weight and delay of one synapse from the row's stream. Distributions are
@@ -130,10 +92,41 @@ static int draw_row(const sa_connector *c, sa_rng *r, uint32_t n_other,
   return 0;
 }
 
-static int build_edges(sa_net *net, int pidx, const sa_connector *c,
-                       const drawctx *dc, const sa_pop *sp, const sa_pop *tp,
-                       edges *e) {
+/* Where a pass puts the synapses it draws. Counting: each source row's
+ * size into row[s + 1], and the range of the delays. Filling: at row[s]++,
+ * row[s] being the start of row s, moved on as the row fills. */
+typedef struct sink {
+  part *p;
+  int fill;
+  uint64_t n;
+  uint16_t dmin, dmax;
+} sink;
+
+static void put(sink *k, uint32_t s, uint32_t t, float w, uint16_t d) {
+  part *p = k->p;
+  if (!k->fill) {
+    p->row[s + 1]++;
+    k->n++;
+    if (d < k->dmin) k->dmin = d;
+    if (d > k->dmax) k->dmax = d;
+    return;
+  }
+  uint64_t at = p->row[s]++;
+  p->target[at] = t;
+  p->w[at] = w;
+  if (p->delay) p->delay[at] = d;
+}
+
+/* One pass over the projection's streams, in drawing order. Counting
+ * needs the partners only, which a row draws before its weights and
+ * delays, so it skips those unless the delays vary (their range, and a
+ * delay out of range is an error, reported as the drawing order meets
+ * it); a list is one stream and is drawn whole in both passes. */
+static int draw_pass(sa_net *net, int pidx, const sa_connector *c,
+                     const drawctx *dc, const sa_pop *sp, const sa_pop *tp,
+                     sink *sk) {
   int same = sp == tp;
+  int draw = sk->fill || !dc->dfixed;
   sa_rng r;
   if (c->type == SA_CONN_LIST) {
     sa_rng_seed(&r, net->seed, SA_RNG_KEY(SA_RNG_PROJECTION, pidx), 0);
@@ -168,8 +161,7 @@ static int build_edges(sa_net *net, int pidx, const sa_connector *c,
       }
       /* One stream for the whole list: draw every entry, keep ours. */
       if (!sa__owns(net, tp->n, c->target[i])) continue;
-      int rc2 = edges_push(e, c->source[i], c->target[i], w, d);
-      if (rc2) return rc2;
+      put(sk, c->source[i], c->target[i], w, d);
     }
     return 0;
   }
@@ -183,10 +175,10 @@ static int build_edges(sa_net *net, int pidx, const sa_connector *c,
       if (!sa__owns(net, tp->n, j)) continue;   /* another rank's target */
       sa_rng_seed(&r, net->seed, SA_RNG_KEY(SA_RNG_PROJECTION, pidx), j);
       float w = 0;
-      uint16_t d = 1;
-      int rc = draw_syn(dc, &r, &w, &d);
-      if (!rc) rc = edges_push(e, j, j, w, d);
+      uint16_t d = dc->dfix;
+      int rc = draw ? draw_syn(dc, &r, &w, &d) : 0;
       if (rc) return rc;
+      put(sk, j, j, w, d);
     }
     return 0;
   }
@@ -218,12 +210,11 @@ static int build_edges(sa_net *net, int pidx, const sa_connector *c,
     rc = draw_row(c, &r, nother, excl ? (int64_t)j : -1, marks, scratch, &k);
     for (uint32_t i = 0; i < k && !rc; i++) {
       float w = 0;
-      uint16_t d = 1;
-      rc = draw_syn(dc, &r, &w, &d);
-      if (!rc && out && !sa__owns(net, tp->n, scratch[i])) continue;
-      if (!rc)
-        rc = out ? edges_push(e, j, scratch[i], w, d)
-                 : edges_push(e, scratch[i], j, w, d);
+      uint16_t d = dc->dfix;
+      if (draw) rc = draw_syn(dc, &r, &w, &d);
+      if (rc || (out && !sa__owns(net, tp->n, scratch[i]))) continue;
+      if (out) put(sk, j, scratch[i], w, d);
+      else put(sk, scratch[i], j, w, d);
     }
   }
   free(scratch);
@@ -231,60 +222,107 @@ static int build_edges(sa_net *net, int pidx, const sa_connector *c,
   return rc;
 }
 
-/* The drawn edges into CSR by source with each row sorted by target:
- * two stable counting sorts (by target, then by source), so synapses with
- * the same endpoints keep their drawing order. Sorting rows changes no
- * result -- a target's inputs arrive in spike order, and within one row
- * the synapses onto one target keep their order -- but it makes the
+/* A synapse while its row is sorted. */
+typedef struct syn {
+  uint32_t t;
+  float w;
+  uint16_t d;
+} syn;
+
+/* Stable merge sort by target; tmp holds n / 2 elements. */
+static void sort_syn(syn *a, syn *tmp, size_t n) {
+  if (n <= 16) {
+    for (size_t i = 1; i < n; i++) {
+      syn x = a[i];
+      size_t k = i;
+      for (; k > 0 && a[k - 1].t > x.t; k--) a[k] = a[k - 1];
+      a[k] = x;
+    }
+    return;
+  }
+  size_t h = n / 2, i = 0, r = h, o = 0;
+  sort_syn(a, tmp, h);
+  sort_syn(a + h, tmp, n - h);
+  if (a[h - 1].t <= a[h].t) return;
+  memcpy(tmp, a, h * sizeof *a);
+  /* o < r throughout: the right half is read before it is overwritten. */
+  while (i < h && r < n) a[o++] = a[r].t < tmp[i].t ? a[r++] : tmp[i++];
+  while (i < h) a[o++] = tmp[i++];
+}
+
+/* Rows drawn by source (fixed_outdegree) and list rows come in drawing
+ * order: sort each that is not yet sorted, in a scratch of its size. */
+static int sort_rows(part *p, uint32_t nsrc) {
+  syn *buf = NULL;
+  size_t cap = 0;
+  for (uint32_t i = 0; i < nsrc; i++) {
+    uint64_t a = p->row[i], b = p->row[i + 1], q = a + 1;
+    while (q < b && p->target[q - 1] <= p->target[q]) q++;
+    if (q >= b) continue;
+    size_t n = (size_t)(b - a);
+    if (n + n / 2 > cap) {
+      syn *nb = realloc(buf, (n + n / 2) * sizeof *nb);
+      if (!nb) {
+        free(buf);
+        return SA_ENOMEM;
+      }
+      buf = nb;
+      cap = n + n / 2;
+    }
+    for (size_t k = 0; k < n; k++)
+      buf[k] = (syn){p->target[a + k], p->w[a + k],
+                     p->delay ? p->delay[a + k] : 0};
+    sort_syn(buf, buf + n, n);
+    for (size_t k = 0; k < n; k++) {
+      p->target[a + k] = buf[k].t;
+      p->w[a + k] = buf[k].w;
+      if (p->delay) p->delay[a + k] = buf[k].d;
+    }
+  }
+  free(buf);
+  return 0;
+}
+
+/* A projection straight into CSR by source with each row sorted by target
+ * (stably: synapses with the same endpoints keep their drawing order).
+ * Two passes over the same keyed streams: the first counts each row and
+ * finds the range of the delays, the second fills arrays allocated at
+ * their final size, so building needs only the network's own memory and
+ * a few arrays per node (an edge list of the drawn synapses cost 14 bytes
+ * a synapse more, and set the peak). Rows keyed by target fill in target
+ * order; the others are sorted afterwards. Sorting rows changes no result
+ * -- a target's inputs arrive in spike order, and within one row the
+ * synapses onto one target keep their order -- but it makes the
  * per-thread parts concatenate back to the one-thread rows. */
-static int to_csr(proj *j, const edges *e, uint32_t nsrc, uint32_t ntgt) {
+static int build_csr(sa_net *net, proj *j, const sa_connector *c,
+                     const drawctx *dc, const sa_pop *sp, const sa_pop *tp) {
+  uint32_t nsrc = sp->n;
   part *p = calloc(1, sizeof *p);
   if (!p) return SA_ENOMEM;
   j->parts = p;
   j->nparts = 1;
-  j->nsyn = p->nsyn = e->n;
-  size_t n = e->n ? e->n : 1;
-  p->row = calloc((size_t)nsrc + 1, sizeof *p->row);
+  if (!(p->row = calloc((size_t)nsrc + 1, sizeof *p->row))) return SA_ENOMEM;
+  sink k = {p, 0, 0, UINT16_MAX, 0};
+  int rc = draw_pass(net, net->nprojs, c, dc, sp, tp, &k);
+  if (rc) return rc;
+  if (!k.n) k.dmin = k.dmax = 1;
+  j->nsyn = p->nsyn = k.n;
+  j->dmin = k.dmin;
+  j->dmax = k.dmax;
+  j->dconst = k.dmin;
+  size_t n = k.n ? k.n : 1;
   p->target = malloc(n * sizeof *p->target);
   p->w = malloc(n * sizeof *p->w);
-  uint64_t *cnt = calloc((size_t)(nsrc > ntgt ? nsrc : ntgt) + 1,
-                         sizeof *cnt);
-  size_t *by_t = malloc(n * sizeof *by_t);
-  if (!p->row || !p->target || !p->w || !cnt || !by_t) {
-    free(cnt);
-    free(by_t);
+  if (!p->target || !p->w) return SA_ENOMEM;
+  if (k.dmin != k.dmax && !(p->delay = malloc(n * sizeof *p->delay)))
     return SA_ENOMEM;
-  }
-  uint16_t dmin = UINT16_MAX, dmax = 0;
-  for (size_t i = 0; i < e->n; i++) {
-    cnt[e->t[i] + 1]++;
-    if (e->d[i] < dmin) dmin = e->d[i];
-    if (e->d[i] > dmax) dmax = e->d[i];
-  }
-  if (!e->n) dmin = dmax = 1;
-  for (uint32_t i = 0; i < ntgt; i++) cnt[i + 1] += cnt[i];
-  for (size_t i = 0; i < e->n; i++) by_t[cnt[e->t[i]]++] = i;
-  for (size_t i = 0; i < e->n; i++) p->row[e->s[i] + 1]++;
   for (uint32_t i = 0; i < nsrc; i++) p->row[i + 1] += p->row[i];
-  j->dmin = dmin;
-  j->dmax = dmax;
-  j->dconst = dmin;
-  if (dmin != dmax && !(p->delay = malloc(n * sizeof *p->delay))) {
-    free(cnt);
-    free(by_t);
-    return SA_ENOMEM;
-  }
-  memcpy(cnt, p->row, nsrc * sizeof *cnt);
-  for (size_t k = 0; k < e->n; k++) {
-    size_t i = by_t[k];
-    uint64_t at = cnt[e->s[i]]++;
-    p->target[at] = e->t[i];
-    p->w[at] = e->w[i];
-    if (p->delay) p->delay[at] = e->d[i];
-  }
-  free(cnt);
-  free(by_t);
-  return 0;
+  k.fill = 1;
+  if ((rc = draw_pass(net, net->nprojs, c, dc, sp, tp, &k))) return rc;
+  /* Each row[s] has moved on to the start of row s + 1. */
+  memmove(p->row + 1, p->row, (size_t)nsrc * sizeof *p->row);
+  p->row[0] = 0;
+  return sort_rows(p, nsrc);
 }
 
 void sa__part_free(part *p) {
@@ -306,14 +344,45 @@ void sa__proj_free(proj *j) {
   free(j->name);
 }
 
+/* Synapses cut between two shrinks of the one-thread array (split). */
+#define CUT_CHUNK ((uint64_t)1 << 20)
+
+/* One per-synapse array of g (elements of `size` bytes) into the parts'
+ * arrays: the synapses of a row onto part t's block are contiguous (rows
+ * are sorted by target) and go to part t's row. Rows are taken last first
+ * and g's array is shrunk every CUT_CHUNK synapses (glibc gives the tail
+ * of a large block back at once), so the parts' pages, untouched until
+ * written, replace g's as they fill. Frees g's array. */
+static void cut(const part *g, const part *ps, int T, uint32_t nsrc,
+                void *from, size_t size, void *const *to) {
+  char *f = from;
+  uint64_t kept = g->nsyn;
+  for (uint32_t i = nsrc; i-- > 0;) {
+    uint64_t q = g->row[i];
+    for (int t = 0; t < T; t++) {
+      uint64_t n = ps[t].row[i + 1] - ps[t].row[i];
+      memcpy((char *)to[t] + ps[t].row[i] * size, f + q * size, n * size);
+      q += n;
+    }
+    if (g->row[i] > 0 && kept - g->row[i] >= CUT_CHUNK) {
+      char *nf = realloc(f, g->row[i] * size);
+      if (nf) f = nf;      /* a shrink that fails leaves the block whole */
+      kept = g->row[i];
+    }
+  }
+  free(f);
+}
+
 /* Part t keeps the synapses onto targets [block(t), block(t+1)) (with
- * MPI: of this rank's block, sa__wblock). */
+ * MPI: of this rank's block, sa__wblock). Everything is allocated first,
+ * so a failure leaves the projection as it was; then the arrays are cut
+ * one at a time, and the split needs little memory beyond the network. */
 static int split(const sa_net *net, proj *j, uint32_t nsrc, uint32_t ntgt,
                  int T) {
-  const part *g = &j->parts[0];
+  part *g = &j->parts[0];
   part *ps = calloc((size_t)T, sizeof *ps);
-  if (!ps) return SA_ENOMEM;
-  int rc = 0;
+  void **to = calloc((size_t)T, sizeof *to);
+  int rc = ps && to ? 0 : SA_ENOMEM;
   for (int t = 0; t < T && !rc; t++) {
     uint32_t lo = sa__wblock(net, ntgt, t), hi = sa__wblock(net, ntgt, t + 1);
     part *p = &ps[t];
@@ -333,25 +402,27 @@ static int split(const sa_net *net, proj *j, uint32_t nsrc, uint32_t ntgt,
     p->target = malloc(n * sizeof *p->target);
     p->w = malloc(n * sizeof *p->w);
     if (g->delay) p->delay = malloc(n * sizeof *p->delay);
-    if (!p->target || !p->w || (g->delay && !p->delay)) {
-      rc = SA_ENOMEM;
-      break;
-    }
-    uint64_t at = 0;
-    for (uint64_t q = 0; q < g->nsyn; q++) {
-      if (g->target[q] < lo || g->target[q] >= hi) continue;
-      p->target[at] = g->target[q];
-      p->w[at] = g->w[q];
-      if (p->delay) p->delay[at] = g->delay[q];
-      at++;
-    }
+    if (!p->target || !p->w || (g->delay && !p->delay)) rc = SA_ENOMEM;
   }
   if (rc) {
-    for (int t = 0; t < T; t++) sa__part_free(&ps[t]);
+    for (int t = 0; ps && t < T; t++) sa__part_free(&ps[t]);
     free(ps);
+    free(to);
     return rc;
   }
-  sa__part_free(&j->parts[0]);
+  for (int t = 0; t < T; t++) to[t] = ps[t].target;
+  cut(g, ps, T, nsrc, g->target, sizeof *g->target, to);
+  g->target = NULL;
+  for (int t = 0; t < T; t++) to[t] = ps[t].w;
+  cut(g, ps, T, nsrc, g->w, sizeof *g->w, to);
+  g->w = NULL;
+  if (g->delay) {
+    for (int t = 0; t < T; t++) to[t] = ps[t].delay;
+    cut(g, ps, T, nsrc, g->delay, sizeof *g->delay, to);
+    g->delay = NULL;
+  }
+  free(to);
+  sa__part_free(g);
   free(j->parts);
   j->parts = ps;
   j->nparts = T;
@@ -441,12 +512,14 @@ int sa_net_add_projection(sa_net *net, const char *name, int src, int tgt,
   j->tgt = tgt;
   j->receptor = receptor;
   j->name = sa__dupstr(name);
-  edges e = {0};
-  drawctx dc = {net, weight, delay, receptor};
+  drawctx dc = {net, weight, delay, receptor, delay->kind == SA_DIST_CONST,
+                1};
+  if (dc.dfixed) {   /* in range: checked above */
+    long long ticks = llround(delay->a / net->dt);
+    dc.dfix = (uint16_t)(ticks < 1 ? 1 : ticks);
+  }
   int rc = j->name ? 0 : SA_ENOMEM;
-  if (!rc) rc = build_edges(net, net->nprojs, conn, &dc, sp, tp, &e);
-  if (!rc) rc = to_csr(j, &e, sp->n, tp->n);
-  edges_free(&e);
+  if (!rc) rc = build_csr(net, j, conn, &dc, sp, tp);
   if (rc) {
     if (rc == SA_ENOMEM)
       sa__seterr(net, rc, "out of memory building '%s'", name);

@@ -17,8 +17,12 @@
  * order, are the row of the one-thread CSR: the canonical synapse order
  * (sa_net_proj_get) is the same whatever the thread count. Static
  * synapses are 8 bytes (32-bit target, float weight); plastic ones keep a
- * double weight (wd, w is freed) and the rule's state for this part. Delays
- * are stored only when they differ within the projection. */
+ * double weight (wd, w widened in place) and the rule's state for this
+ * part. Delays are stored only when they differ within the projection
+ * (then 10 bytes a synapse; with fewer than 2^(32-b) targets, b-bit delays
+ * could ride in target's high bits, at a mask per synapse in delivery and
+ * in the rules' views). A part is
+ * built straight into this layout (sim/connect.c), with no edge list. */
 #define SA_MAX_RULES 8
 
 typedef struct part {

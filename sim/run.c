@@ -75,14 +75,23 @@ static int check_plastic(sa_net *net, proj *j) {
   return 0;
 }
 
-/* At the first run: double weights and each rule's state, per part. */
+/* At the first run: double weights and each rule's state, per part. The
+ * float weights are widened in place, last first (double q covers floats
+ * 2q and 2q + 1, already read), through memcpy since the two types share
+ * the block; growing a large block moves its pages without copying them,
+ * so no second weight array is resident meanwhile. */
 static int make_plastic(sa_net *net, proj *j) {
   for (int t = 0; t < j->nparts; t++) {
     part *p = &j->parts[t];
-    p->wd = malloc((p->nsyn ? p->nsyn : 1) * sizeof *p->wd);
-    if (!p->wd) return sa__seterr(net, SA_ENOMEM, "out of memory");
-    for (uint64_t q = 0; q < p->nsyn; q++) p->wd[q] = p->w[q];
-    free(p->w);
+    char *b = realloc(p->w, (p->nsyn ? p->nsyn : 1) * sizeof *p->wd);
+    if (!b) return sa__seterr(net, SA_ENOMEM, "out of memory");
+    for (uint64_t q = p->nsyn; q-- > 0;) {
+      float f;
+      memcpy(&f, b + q * sizeof f, sizeof f);
+      double d = f;
+      memcpy(b + q * sizeof d, &d, sizeof d);
+    }
+    p->wd = (double *)(void *)b;
     p->w = NULL;
     sa_syn_view v = sa__view(net, j, t);
     for (int r = 0; r < j->nrules; r++) {
@@ -165,10 +174,9 @@ static int freeze(sa_net *net) {
   }
   net->frozen = 1;
 #ifdef __GLIBC__
-  /* The edge lists drawn while building (about 14 bytes a synapse) are
-   * freed, but glibc keeps such memory for reuse; hand it back so that the
-   * resident size during the run is the network's (the peak while
-   * building stays: bench/README.md). */
+  /* The one-thread arrays that the split into parts copied are freed, but
+   * glibc keeps such memory for reuse; hand it back so that the resident
+   * size during the run is the network's (bench/README.md). */
   malloc_trim(0);
 #endif
   return 0;

@@ -278,6 +278,56 @@ START_TEST(seed_determinism) {
 }
 END_TEST
 
+/* Rows drawn by source and list rows are sorted by target after the
+ * fill: stably (a list's repeated pairs keep their order), and the
+ * per-thread parts of the first run read back in the same order. */
+START_TEST(rows_sorted_stable_and_split) {
+  sa_net *net = pair(3, 60, 50);
+  sa_connector o = {.type = SA_CONN_FIXED_OUTDEGREE, .k = 200,
+                    .allow_autapses = 1, .allow_multapses = 1};
+  sa_dist w = {SA_DIST_NORMAL, 5, 1}, d = {SA_DIST_UNIFORM, 0.1, 3};
+  ck_assert_int_eq(sa_net_add_projection(net, "out", 0, 1, &o, &w, &d, 0,
+                                         NULL), 0);
+  enum { L = 3000 };
+  uint32_t *s = malloc(L * sizeof *s), *t = malloc(L * sizeof *t);
+  double *lw = malloc(L * sizeof *lw);
+  for (uint32_t i = 0; i < L; i++) {
+    s[i] = (i * 7919u) % 60;
+    t[i] = (i * 104729u) % 50;
+    lw[i] = i;           /* the list position, to check stability */
+  }
+  sa_connector l = {.type = SA_CONN_LIST, .n = L, .source = s, .target = t,
+                    .weight = lw};
+  ck_assert_int_eq(sa_net_add_projection(net, "list", 0, 1, &l, &W1, &d, 0,
+                                         NULL), 0);
+  syn x[2] = {get(net, 0), get(net, 1)};
+  ck_assert_uint_eq(x[0].n, 60 * 200);
+  ck_assert_uint_eq(x[1].n, L);
+  for (int v = 0; v < 2; v++)
+    for (uint64_t q = 1; q < x[v].n; q++) {
+      ck_assert_uint_le(x[v].s[q - 1], x[v].s[q]);
+      if (x[v].s[q - 1] != x[v].s[q]) continue;
+      ck_assert_uint_le(x[v].t[q - 1], x[v].t[q]);
+      if (v == 1 && x[v].t[q - 1] == x[v].t[q])
+        ck_assert_float_lt(x[v].w[q - 1], x[v].w[q]);
+    }
+  ck_assert_int_eq(sa_net_set_threads(net, 3), 0);
+  ck_assert_int_eq(sa_net_run(net, 1, NULL), 0);
+  for (int v = 0; v < 2; v++) {
+    syn y = get(net, v);
+    ck_assert_uint_eq(y.n, x[v].n);
+    ck_assert_mem_eq(y.s, x[v].s, y.n * sizeof *y.s);
+    ck_assert_mem_eq(y.t, x[v].t, y.n * sizeof *y.t);
+    ck_assert_mem_eq(y.w, x[v].w, y.n * sizeof *y.w);
+    ck_assert_mem_eq(y.d, x[v].d, y.n * sizeof *y.d);
+    syn_free(&y);
+    syn_free(&x[v]);
+  }
+  free(s), free(t), free(lw);
+  sa_net_destroy(net);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("connect");
   TCase *tc = tcase_create("connectors");
@@ -288,6 +338,7 @@ int main(void) {
   tcase_add_test(tc, list_connector);
   tcase_add_test(tc, weights_delays_and_signs);
   tcase_add_test(tc, seed_determinism);
+  tcase_add_test(tc, rows_sorted_stable_and_split);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
