@@ -15,6 +15,9 @@
 #include "sa_sim.h"
 
 #define SA_LEARN_MAX_LAYERS 16   /* weight layers */
+/* rdd, stdwi: simulated seconds per layer and epoch when
+ * sa_learn_config.spike_time is 0. */
+#define SA_LEARN_SPIKE_TIME_DEFAULT 20.0
 
 /* ---- IDX files (the format MNIST and Fashion-MNIST ship in) ----------- */
 
@@ -124,6 +127,10 @@ typedef struct sa_learn_config {
   double gait_gamma;               /* GAIT-prop target step gamma */
   double ortho_lambda;             /* orthogonality regulariser weight */
   int ortho_every;                 /* apply it every k steps (1) */
+  double spike_time;               /* rdd, stdwi: simulated seconds of
+                                      the spiking estimate per layer and
+                                      epoch (0: the default,
+                                      SA_LEARN_SPIKE_TIME_DEFAULT) */
   sa_feedback_fn feedback_fn;      /* "external" only; kept */
   void *feedback_ud;
 } sa_learn_config;
