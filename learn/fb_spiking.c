@@ -241,13 +241,25 @@ static int spk_epoch_begin(sa_mlp *net, int epoch, size_t n_train)
   return 0;
 }
 
+/* n estimates with W fixed (sa_mlp_feedback_steps): what a run does
+ * before its epochs, without the training; tests use it on a known W. */
+static int spk_feedback_steps(sa_mlp *net, int n)
+{
+  for (int k = 0; k < n; k++) {
+    int rc = spk_epoch_begin(net, 0, 0);
+    if (rc < 0)
+      return rc;
+  }
+  return 0;
+}
+
 const sa_fb_vt sa__fb_rdd = {
   .name = "rdd", .abi = 1,
   .summary = "fa with B fitted before each epoch by RDD on a spiking copy "
              "of each layer",
   .default_lr = 0.2, .stores_b = 1,
   .check = spk_check, .init = spk_init, .destroy = spk_destroy,
-  .epoch_begin = spk_epoch_begin,
+  .epoch_begin = spk_epoch_begin, .feedback_steps = spk_feedback_steps,
 };
 
 const sa_fb_vt sa__fb_stdwi = {
@@ -256,5 +268,5 @@ const sa_fb_vt sa__fb_stdwi = {
              "copy of each layer",
   .default_lr = 0.2, .stores_b = 1,
   .check = spk_check, .init = spk_init, .destroy = spk_destroy,
-  .epoch_begin = spk_epoch_begin,
+  .epoch_begin = spk_epoch_begin, .feedback_steps = spk_feedback_steps,
 };

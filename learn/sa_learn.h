@@ -190,7 +190,8 @@ int sa_mlp_step(sa_mlp *net, const float *x, const uint8_t *y, int bs,
 int sa_mlp_gradients(sa_mlp *net, const float *x, const uint8_t *y, int bs,
                      float *const *gW, float *const *gb, double *loss);
 /* Run n of the strategy's own feedback-learning steps with W fixed (wm:
- * mirror steps). Fails with: SA_ENOTSUP (the strategy learns no B). */
+ * mirror steps; rdd, stdwi: spiking estimates of spike_time seconds, each
+ * setting B). Fails with: SA_ENOTSUP (the strategy learns no B). */
 int sa_mlp_feedback_steps(sa_mlp *net, int n);
 
 /* Per-epoch measurements (ALGORITHMS.md §0). Arrays are indexed l - 1. */
