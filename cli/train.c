@@ -40,6 +40,9 @@ static const char usage_common[] =
   "  --wm-pre-steps N       mirror steps before training (default: one\n"
   "                         epoch's worth, n_train / batch)\n"
   "  --gait-gamma G         GAIT-prop target step (default 1e-3)\n"
+  "  --spike-time S         rdd, stdwi: simulated seconds of the spiking\n"
+  "                         estimate per layer before every epoch (default\n"
+  "                         20; the estimate continues across epochs)\n"
   "  --ortho-lambda L       orthogonality regulariser (default 0)\n"
   "  --ortho-every K        apply it every K steps (default 1)\n"
   "  --train-subset N       use the first N training samples\n"
@@ -65,7 +68,9 @@ static const char usage_train_head[] =
   "\n"
   "options:\n"
   "  --algo A               bp (default), fa, dfa, usf, frsf, brsf, wm, kp,\n"
-  "                         gaitprop (square layers, mse, leaky-relu)\n"
+  "                         gaitprop (square layers, mse, leaky-relu),\n"
+  "                         rdd, stdwi (fa with B fitted by a spiking rule\n"
+  "                         on a simulated copy of each layer)\n"
   "  --lr X                 learning rate (default: the algorithm's in\n"
   "                         Akrout's protocol: 0.2, wm 0.05, kp 0.3;\n"
   "                         1e-4 with adam)\n"
@@ -150,18 +155,15 @@ static int bad(const opts *o, const char *fmt, const char *arg)
   return sa_cli_usage(o->cmd, fmt, arg ? arg : "");
 }
 
-/* Algorithms the issue names but that need spiking rules not yet built. */
+/* Every registered strategy but the library hook. */
 static int check_algo(const opts *o, const char *a)
 {
-  if (!strcmp(a, "rdd") || !strcmp(a, "stdwi"))
-    return bad(o, "algorithm '%s' needs feedback fitted by a spiking rule, "
-               "not implemented yet (docs/learning.md, 'Not yet')", a);
   if (!strcmp(a, "external"))
     return bad(o, "algorithm '%s' is a library hook (a feedback callback); "
                "it has no command-line form", a);
   if (sa_fb_find(a) < 0)
     return bad(o, "unknown algorithm '%s' (bp, fa, dfa, usf, frsf, brsf, "
-               "wm, kp, gaitprop)", a);
+               "wm, kp, gaitprop, rdd, stdwi)", a);
   return 0;
 }
 
@@ -388,6 +390,11 @@ static int parse(int argc, char **argv, opts *o, int compare)
       if (parse_num(v, &x) || !(x > 0) || x > 1)
         return bad(o, "--gait-gamma needs a number in (0, 1], got '%s'", v);
       o->cfg.gait_gamma = x;
+    } else if (!strcmp(a, "--spike-time")) {
+      NEED();
+      if (parse_num(v, &x) || !(x > 0) || x > 1e6)
+        return bad(o, "--spike-time needs seconds in (0, 1e6], got '%s'", v);
+      o->cfg.spike_time = x;
     } else if (!strcmp(a, "--ortho-lambda")) {
       NEED();
       if (parse_num(v, &x) || x < 0)

@@ -2,19 +2,17 @@
  * exporting a const sa_fb_vt, one line here, one in learn/meson.build.
  * SPDX-License-Identifier: MIT
  *
- * Not here yet: "rdd" and "stdwi" (feedback fitted by spiking rules on a
- * simulated copy of the network, ALGORITHMS.md §1-§2). They will be
- * strategies shaped like "external": an epoch_begin that copies W into a
- * spiking network, runs the rule, and writes the rescaled estimate into
- * Bt_l, then trains the epoch like fa. sa_mlp_set_feedback and the
- * sa_feedback_fn callback are the entry points they need. */
+ * rdd and stdwi (fb_spiking.c) fit B with a spiking rule on a simulated
+ * copy of each layer before every epoch and then train like fa; external
+ * is the same shape with the caller's callback in place of the
+ * simulation. */
 #include "internal.h"
 #include <string.h>
 
 static const sa_fb_vt *const strategies[] = {
   &sa__fb_bp, &sa__fb_fa, &sa__fb_dfa, &sa__fb_usf, &sa__fb_frsf,
-  &sa__fb_brsf, &sa__fb_wm, &sa__fb_kp, &sa__fb_gaitprop, &sa__fb_external,
-  NULL};
+  &sa__fb_brsf, &sa__fb_wm, &sa__fb_kp, &sa__fb_gaitprop, &sa__fb_rdd,
+  &sa__fb_stdwi, &sa__fb_external, NULL};
 
 const sa_fb_vt *sa__fb_get(const char *name)
 {

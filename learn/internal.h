@@ -24,7 +24,8 @@ enum {
   SA_LRNG_DFA,             /* dfa projection matrices */
   SA_LRNG_BRSF,            /* brsf magnitudes; index: step */
   SA_LRNG_WM,              /* mirror noise; index: mirror step */
-  SA_LRNG_SHUFFLE          /* sample order; index: epoch */
+  SA_LRNG_SHUFFLE,         /* sample order; index: epoch */
+  SA_LRNG_SPIKE            /* seed of layer l's spiking net (rdd, stdwi) */
 };
 
 typedef struct sa_fb_vt sa_fb_vt;
@@ -116,7 +117,7 @@ struct sa_fb_vt {
 
 extern const sa_fb_vt sa__fb_bp, sa__fb_fa, sa__fb_dfa, sa__fb_usf,
   sa__fb_frsf, sa__fb_brsf, sa__fb_wm, sa__fb_kp, sa__fb_gaitprop,
-  sa__fb_external;
+  sa__fb_external, sa__fb_rdd, sa__fb_stdwi;
 const sa_fb_vt *sa__fb_get(const char *name);
 
 /* mlp.c helpers the strategies use. */

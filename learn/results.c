@@ -237,6 +237,10 @@ static int run_attrs(hid_t g, const sa_learn_config *c,
   }
   if (!strcmp(c->algo, "gaitprop"))
     rc |= attr_f64(g, "gait_gamma", c->gait_gamma);
+  if (!strcmp(c->algo, "rdd") || !strcmp(c->algo, "stdwi"))
+    rc |= attr_f64(g, "spike_time", c->spike_time > 0
+                                        ? c->spike_time
+                                        : SA_LEARN_SPIKE_TIME_DEFAULT);
   rc |= attr_f64(g, "ortho_lambda", c->ortho_lambda);
   rc |= attr_i64(g, "ortho_every", c->ortho_every);
   rc |= attr_i64(g, "epochs_planned", planned);

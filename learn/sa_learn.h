@@ -15,6 +15,9 @@
 #include "sa_sim.h"
 
 #define SA_LEARN_MAX_LAYERS 16   /* weight layers */
+/* rdd, stdwi: simulated seconds per layer and epoch when
+ * sa_learn_config.spike_time is 0. */
+#define SA_LEARN_SPIKE_TIME_DEFAULT 20.0
 
 /* ---- IDX files (the format MNIST and Fashion-MNIST ship in) ----------- */
 
@@ -124,6 +127,10 @@ typedef struct sa_learn_config {
   double gait_gamma;               /* GAIT-prop target step gamma */
   double ortho_lambda;             /* orthogonality regulariser weight */
   int ortho_every;                 /* apply it every k steps (1) */
+  double spike_time;               /* rdd, stdwi: simulated seconds of
+                                      the spiking estimate per layer and
+                                      epoch (0: the default,
+                                      SA_LEARN_SPIKE_TIME_DEFAULT) */
   sa_feedback_fn feedback_fn;      /* "external" only; kept */
   void *feedback_ud;
 } sa_learn_config;
@@ -183,7 +190,8 @@ int sa_mlp_step(sa_mlp *net, const float *x, const uint8_t *y, int bs,
 int sa_mlp_gradients(sa_mlp *net, const float *x, const uint8_t *y, int bs,
                      float *const *gW, float *const *gb, double *loss);
 /* Run n of the strategy's own feedback-learning steps with W fixed (wm:
- * mirror steps). Fails with: SA_ENOTSUP (the strategy learns no B). */
+ * mirror steps; rdd, stdwi: spiking estimates of spike_time seconds, each
+ * setting B). Fails with: SA_ENOTSUP (the strategy learns no B). */
 int sa_mlp_feedback_steps(sa_mlp *net, int n);
 
 /* Per-epoch measurements (ALGORITHMS.md §0). Arrays are indexed l - 1. */

@@ -220,6 +220,14 @@ int sa_net_proj_weights(sa_net *net, int proj, double *out);
  * sa_net_proj_weights. Fails with: SA_EINVAL (bad index), SA_ENOTSUP (the
  * rule keeps no estimate, e.g. stdp). */
 int sa_net_proj_estimate(sa_net *net, int proj, int rule, double *out);
+/* Replace the weights (w: one per synapse, in the order of
+ * sa_net_proj_weights), before or between runs (sim/proj_set.c).
+ * Synapses, delays, neuron and rule state stay; spikes already in flight
+ * keep their old weight. Under MPI each rank passes its own synapses, and
+ * every rank calls it (collective). Fails with: SA_EINVAL (bad index, a
+ * weight not finite or of the wrong sign for the receptor, mixed signs on
+ * a projection with a plastic rule). */
+int sa_net_proj_set_weights(sa_net *net, int proj, const double *w);
 /* A state variable of one node ("V_m" in mV, "I_syn_ex" in pA ...), after
  * prepare. Fails with: SA_ENOENT, SA_EINVAL. */
 int sa_pop_get_state(const sa_net *net, int pop, const char *var,

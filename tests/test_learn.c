@@ -631,7 +631,7 @@ START_TEST(test_api_errors)
   c.batch = 4;
   char err[256];
   sa_mlp *net;
-  c.algo = "rdd";
+  c.algo = "nonesuch";
   ck_assert_int_eq(sa_mlp_create(&net, &c, err, sizeof err), SA_ENOENT);
   c.algo = "bp";
   c.batch = 0;
