@@ -149,19 +149,30 @@ static int freeze(sa_net *net) {
   }
   for (int i = 0; i < net->npops; i++) {
     sa_pop *p = net->pops[i];
+    /* (tb first: ntb also counts blk, for pop_free) */
+    p->tb = calloc((size_t)net->threads, sizeof *p->tb);
+    if (!p->tb) return sa__seterr(net, SA_ENOMEM, "out of memory");
+    p->ntb = net->threads;
     if (p->vt->kind == SA_MODEL_NEURON) {
       size_t cells = (size_t)net->nslots * p->n;
       p->ring_ex = calloc(cells, sizeof *p->ring_ex);
       p->ring_in = calloc(cells, sizeof *p->ring_in);
-      if (!p->ring_ex || !p->ring_in)
+      p->blk = calloc((size_t)net->threads, sizeof *p->blk);
+      int bad = !p->ring_ex || !p->ring_in || !p->blk;
+      for (int t = 0; !bad && t < net->threads; t++) {
+        sa_block *b = &p->blk[t];
+        b->lo = sa__wblock(net, p->n, t);
+        b->hi = sa__wblock(net, p->n, t + 1);
+        b->nw = (b->hi - b->lo + 63u) / 64u;
+        b->hits = calloc((size_t)net->nslots * b->nw + 1, sizeof *b->hits);
+        bad = !b->hits;
+      }
+      if (bad)
         return sa__seterr(net, SA_ENOMEM,
                           "out of memory for the input buffers of '%s'",
                           p->name);
       p->nslots = net->nslots;
     }
-    p->tb = calloc((size_t)net->threads, sizeof *p->tb);
-    if (!p->tb) return sa__seterr(net, SA_ENOMEM, "out of memory");
-    p->ntb = net->threads;
   }
   net->frozen = 1;
 #ifdef __GLIBC__
@@ -270,13 +281,15 @@ static void advance(sa_net *net, int t, sa_tick m) {
     for (int i = 0; i < net->npops; i++) {
       sa_pop *p = net->pops[i];
       int rc = 0;
-      if (p->ring_ex) {
-        size_t off = (size_t)((k + 1) % p->nslots) * p->n;
-        rc = p->vt->update(p, k, sa__wblock(net, p->n, t),
-                           sa__wblock(net, p->n, t + 1), p->ring_ex + off,
-                           p->ring_in + off, &p->tb[t]);
+      if (p->blk) {
+        sa_block *b = &p->blk[t];
+        size_t slot = (size_t)((k + 1) % p->nslots);
+        b->ex = p->ring_ex + slot * p->n;
+        b->in = p->ring_in + slot * p->n;
+        b->hit = b->hits + slot * b->nw;
+        rc = p->vt->update(p, k, b, &p->tb[t]);
       } else if (t == 0) {
-        rc = p->vt->update(p, k, 0, p->n, NULL, NULL, &p->tb[0]);
+        rc = p->vt->update(p, k, NULL, &p->tb[0]);
       }
       if (rc) fail(net, rc);
     }
@@ -351,6 +364,11 @@ static int own_posts(worker *w, const sa_pop *tp, uint32_t lo, uint32_t hi,
   return 0;
 }
 
+/* Node x of a block (counted from its lo) has input in the row of hw. */
+static inline void mark(uint64_t *hw, uint32_t x) {
+  hw[x >> 6] |= (uint64_t)1 << (x & 63);
+}
+
 /* Phase C for one part. A spike stamped s over a synapse of delay d
  * arrives at tick s + d, i.e. in ring row (s + d) % nslots, which the
  * target reads in its update from s+d-1 to s+d; since d >= min_delay every
@@ -378,6 +396,11 @@ static int deliver(sa_net *net, proj *j, worker *w) {
       if (rc) return rc;
     }
   }
+  /* Every cell written is marked in its row's hit bitmap (sa_block). */
+  const sa_block *blk = &tp->blk[t];
+  const uint32_t lo = blk->lo;
+  const size_t nw = blk->nw;
+  uint64_t *hits = blk->hits;
   for (size_t s = 0; s < sp->sp_n; s++) {
     uint32_t src = sp->sp_id[s];
     sa_tick stamp = sp->sp_stamp[s];
@@ -390,28 +413,42 @@ static int deliver(sa_net *net, proj *j, worker *w) {
       for (uint64_t q = a; q < b; q++) {
         sa_tick d = pt->delay ? pt->delay[q] : j->dconst;
         double *to = j->sign == 0 && pt->wd[q] >= 0 ? ex : buf;
-        to[(size_t)((stamp + d) % nslots) * n + pt->target[q]] += pt->wd[q];
+        size_t slot = (size_t)((stamp + d) % nslots);
+        to[slot * n + pt->target[q]] += pt->wd[q];
+        mark(hits + slot * nw, pt->target[q] - lo);
       }
     } else if (!pt->delay) {
-      size_t off = (size_t)((stamp + j->dconst) % nslots) * n;
-      double *rex = ex + off, *rin = in + off;
+      size_t slot = (size_t)((stamp + j->dconst) % nslots);
+      double *rex = ex + slot * n, *rin = in + slot * n;
+      uint64_t *hw = hits + slot * nw;
       if (j->receptor == SA_RECEPTOR_EXCITATORY) {
-        for (uint64_t q = a; q < b; q++) rex[pt->target[q]] += pt->w[q];
+        for (uint64_t q = a; q < b; q++) {
+          uint32_t x = pt->target[q];
+          rex[x] += pt->w[q];
+          mark(hw, x - lo);
+        }
       } else if (j->receptor == SA_RECEPTOR_INHIBITORY) {
-        for (uint64_t q = a; q < b; q++) rin[pt->target[q]] += pt->w[q];
+        for (uint64_t q = a; q < b; q++) {
+          uint32_t x = pt->target[q];
+          rin[x] += pt->w[q];
+          mark(hw, x - lo);
+        }
       } else {
         for (uint64_t q = a; q < b; q++) {
+          uint32_t x = pt->target[q];
           float wq = pt->w[q];
-          (wq >= 0 ? rex : rin)[pt->target[q]] += wq;
+          (wq >= 0 ? rex : rin)[x] += wq;
+          mark(hw, x - lo);
         }
       }
     } else {
       for (uint64_t q = a; q < b; q++) {
-        size_t off = (size_t)((stamp + pt->delay[q]) % nslots) * n;
+        size_t slot = (size_t)((stamp + pt->delay[q]) % nslots);
         float wq = pt->w[q];
         int exc = j->receptor == SA_RECEPTOR_EXCITATORY ||
                   (j->receptor == SA_RECEPTOR_AUTO && wq >= 0);
-        (exc ? ex : in)[off + pt->target[q]] += wq;
+        (exc ? ex : in)[slot * n + pt->target[q]] += wq;
+        mark(hits + slot * nw, pt->target[q] - lo);
       }
     }
   }
