@@ -215,49 +215,50 @@ typedef struct kern {
  * conductances decay (here) and take the inputs arriving at t+h (take),
  * then threshold (lif_common.h). No branches, so the compiler vectorises
  * it. */
-static inline int64_t pass(void *m, uint32_t lo, uint32_t hi) {
-  const kern *ks = m;
+static inline int step(double *restrict V, double *restrict ge,
+                       double *restrict gi, const kern *ks, uint32_t j) {
   const double g_L = ks->g_L, I_e = ks->I_e, h_C = ks->h_C;
   const double A_ex = ks->A_ex, A_in = ks->A_in, P_ex = ks->P_ex,
                P_in = ks->P_in, dE_ex = ks->dE_ex, dE_in = ks->dE_in;
-  const double theta = ks->theta, K_ex = ks->K_ex, K_in = ks->K_in;
-  double *restrict V = ks->V, *restrict ge = ks->ge, *restrict gi = ks->gi;
-  int64_t crossed = 0;
-  for (uint32_t i = lo; i < hi; i++) {
-    double y = V[i];
-    double be = A_ex * ge[i], bi = A_in * gi[i];
-    double G = g_L + be + bi;
-    double D = be * dE_ex + bi * dE_in + I_e;
-    double x = -h_C * G;
-    double below = x < -700.0, above = x > 700.0;
-    double xc = x + below * (-700.0 - x) + above * (700.0 - x);
-    em1_parts e = em1(xc);
-    /* phi = (e^x - 1)/x and f = 6 chi(z), z = -x (top comment). For
-     * k = 0 (|x| < ln2/2, the usual case) both come from the pieces of
-     * e^x - 1 without division or cancellation:
-     *   phi = 1 + x (1/2 + x q1),  f = 6 (1/2 - (2 - x) q1);
-     * otherwise from e^x - 1 and 1/x. Both sides are computed, the
-     * division on a safe denominator, and blended with 0/1 weights rather
-     * than selected: GCC would otherwise sink the division into a branch,
-     * and without AVX-512 masks it cannot vectorise a division that may
-     * trap. A weight of 1 returns its side exactly. */
-    double k0 = e.k == 0.0;
-    double inv = 1.0 / (x + k0 * (1.0 - x));
-    double phis = 1.0 + x * (0.5 + x * e.q1);
-    double phil = e.em * inv;
-    double phi = k0 * phis + (1.0 - k0) * phil;
-    double fs = 6.0 * (0.5 - (2.0 - x) * e.q1);
-    double fl = 6.0 * (-2.0 * x + (2.0 - x) * e.em) * -(inv * inv * inv);
-    double f = k0 * fs + (1.0 - k0) * fl;
-    double c = be * K_ex * (D - G * dE_ex) + bi * K_in * (D - G * dE_in);
-    double v = y + h_C * (D - G * y) * phi + f * c;
-    V[i] = v;
-    /* Inhibitory weights arrive negative; g_in takes |w| (take). */
-    ge[i] = P_ex * ge[i] + 0.0;
-    gi[i] = P_in * gi[i] - 0.0;
-    crossed += v >= theta;
-  }
-  return crossed;
+  const double K_ex = ks->K_ex, K_in = ks->K_in;
+  double y = V[j];
+  double be = A_ex * ge[j], bi = A_in * gi[j];
+  double G = g_L + be + bi;
+  double D = be * dE_ex + bi * dE_in + I_e;
+  double x = -h_C * G;
+  double below = x < -700.0, above = x > 700.0;
+  double xc = x + below * (-700.0 - x) + above * (700.0 - x);
+  em1_parts e = em1(xc);
+  /* phi = (e^x - 1)/x and f = 6 chi(z), z = -x (top comment). For
+   * k = 0 (|x| < ln2/2, the usual case) both come from the pieces of
+   * e^x - 1 without division or cancellation:
+   *   phi = 1 + x (1/2 + x q1),  f = 6 (1/2 - (2 - x) q1);
+   * otherwise from e^x - 1 and 1/x. Both sides are computed, the
+   * division on a safe denominator, and blended with 0/1 weights rather
+   * than selected: GCC would otherwise sink the division into a branch,
+   * and without AVX-512 masks it cannot vectorise a division that may
+   * trap. A weight of 1 returns its side exactly. */
+  double k0 = e.k == 0.0;
+  double inv = 1.0 / (x + k0 * (1.0 - x));
+  double phis = 1.0 + x * (0.5 + x * e.q1);
+  double phil = e.em * inv;
+  double phi = k0 * phis + (1.0 - k0) * phil;
+  double fs = 6.0 * (0.5 - (2.0 - x) * e.q1);
+  double fl = 6.0 * (-2.0 * x + (2.0 - x) * e.em) * -(inv * inv * inv);
+  double f = k0 * fs + (1.0 - k0) * fl;
+  double c = be * K_ex * (D - G * dE_ex) + bi * K_in * (D - G * dE_in);
+  double v = y + h_C * (D - G * y) * phi + f * c;
+  V[j] = v;
+  /* Inhibitory weights arrive negative; g_in takes |w| (take). */
+  ge[j] = P_ex * ge[j] + 0.0;
+  gi[j] = P_in * gi[j] - 0.0;
+  return v >= ks->theta;
+}
+
+static inline void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
+  const kern *ks = m;
+  double *V = ks->V, *ge = ks->ge, *gi = ks->gi;
+  SA_LIF_ROWS(lo, hi, cnt, c, j, step(V + c, ge + c, gi + c, ks, j));
 }
 
 static inline int take(void *m, uint32_t i, double ex, double in) {

@@ -107,17 +107,16 @@ typedef struct kern {
 /* Branch-free, vectorised (see lif_exp.c and lif_common.h). The inputs
  * arriving at t+h jump V: v = P33 V + drive + in_ex + in_in, here with
  * both 0.0 and in take with the actual ones. */
-static inline int64_t pass(void *m, uint32_t c, uint32_t e) {
+static inline int step(double *restrict V, const kern *x, uint32_t j) {
+  double v = x->P33 * V[j] + x->drive + 0.0 + 0.0;
+  V[j] = v;
+  return v >= x->theta;
+}
+
+static inline void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
   const kern *x = m;
-  const double P33 = x->P33, drive = x->drive, theta = x->theta;
-  double *restrict V = x->V;
-  int64_t crossed = 0;
-  for (uint32_t i = c; i < e; i++) {
-    double v = P33 * V[i] + drive + 0.0 + 0.0;
-    V[i] = v;
-    crossed += v >= theta;
-  }
-  return crossed;
+  double *V = x->V;
+  SA_LIF_ROWS(lo, hi, cnt, c, j, step(V + c, x, j));
 }
 
 /* (A refractory node's V is put back after this, so it takes no input.) */

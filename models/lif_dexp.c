@@ -175,27 +175,29 @@ typedef struct kern {
 
 /* Branch-free, vectorised (see lif_exp.c and lif_common.h); the inputs
  * (in_ex + in_in) amp enter I_s and I_f in take. */
-static inline int64_t pass(void *m, uint32_t lo, uint32_t hi) {
-  const kern *ks = m;
-  const double P22 = ks->P22, P2s = ks->P2s, P2f = ks->P2f, P20 = ks->P20;
-  const double Ps = ks->Ps, Pf = ks->Pf, theta = ks->theta;
+static inline int step(double *restrict V, double *restrict u,
+                       double *restrict is, double *restrict ifa,
+                       double *restrict xs, double *restrict xf,
+                       const kern *ks, uint32_t j) {
+  const double P22 = ks->P22, Ps = ks->Ps, Pf = ks->Pf;
   const double none = (0.0 + 0.0) * ks->amp;   /* +0: amp > 0 */
-  double *restrict V = ks->V, *restrict u = ks->u, *restrict is = ks->is,
-                   *restrict ifa = ks->ifa, *restrict xs = ks->xs,
-                   *restrict xf = ks->xf;
-  int64_t crossed = 0;
-  for (uint32_t i = lo; i < hi; i++) {
-    double drive = P2s * is[i] - P2f * ifa[i] + P20;
-    double v = P22 * V[i] + drive;
-    u[i] = P22 * u[i] + drive;
-    V[i] = v;
-    is[i] = Ps * is[i] + none;
-    ifa[i] = Pf * ifa[i] + none;
-    xs[i] *= Ps;
-    xf[i] *= Pf;
-    crossed += v >= theta;
-  }
-  return crossed;
+  double drive = ks->P2s * is[j] - ks->P2f * ifa[j] + ks->P20;
+  double v = P22 * V[j] + drive;
+  u[j] = P22 * u[j] + drive;
+  V[j] = v;
+  is[j] = Ps * is[j] + none;
+  ifa[j] = Pf * ifa[j] + none;
+  xs[j] *= Ps;
+  xf[j] *= Pf;
+  return v >= ks->theta;
+}
+
+static inline void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
+  const kern *ks = m;
+  double *V = ks->V, *u = ks->u, *is = ks->is, *ifa = ks->ifa, *xs = ks->xs,
+         *xf = ks->xf;
+  SA_LIF_ROWS(lo, hi, cnt, c, j,
+              step(V + c, u + c, is + c, ifa + c, xs + c, xf + c, ks, j));
 }
 
 static inline int take(void *m, uint32_t i, double ex, double in) {

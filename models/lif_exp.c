@@ -143,21 +143,19 @@ typedef struct kern {
  * arithmetic is the same expression in the same order as the scalar form,
  * and C11 mode keeps contraction off, so results do not depend on the
  * vector width. */
-static inline int64_t pass(void *m, uint32_t c, uint32_t e) {
+static inline int step(double *restrict V, double *restrict ie,
+                       double *restrict ii, const kern *x, uint32_t j) {
+  double v = x->P22 * V[j] + x->P21ex * ie[j] + x->P21in * ii[j] + x->drive;
+  V[j] = v;
+  ie[j] = x->P11ex * ie[j] + 0.0;
+  ii[j] = x->P11in * ii[j] + 0.0;
+  return v >= x->theta;
+}
+
+static inline void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
   const kern *x = m;
-  const double P22 = x->P22, P21ex = x->P21ex, P21in = x->P21in;
-  const double drive = x->drive, P11ex = x->P11ex, P11in = x->P11in;
-  const double theta = x->theta;
-  double *restrict V = x->V, *restrict ie = x->ie, *restrict ii = x->ii;
-  int64_t crossed = 0;
-  for (uint32_t i = c; i < e; i++) {
-    double v = P22 * V[i] + P21ex * ie[i] + P21in * ii[i] + drive;
-    V[i] = v;
-    ie[i] = P11ex * ie[i] + 0.0;
-    ii[i] = P11in * ii[i] + 0.0;
-    crossed += v >= theta;
-  }
-  return crossed;
+  double *V = x->V, *ie = x->ie, *ii = x->ii;
+  SA_LIF_ROWS(lo, hi, cnt, c, j, step(V + c, ie + c, ii + c, x, j));
 }
 
 static inline int take(void *m, uint32_t i, double ex, double in) {

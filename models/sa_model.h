@@ -47,15 +47,23 @@ typedef struct sa_refr {
 typedef struct sa_block {
   uint32_t lo, hi;
   /* The ring rows of the inputs arriving at k+1 (pA, mV or nS), indexed
-   * by node, and which of them may be non-zero: bit j of hit[w] for node
-   * lo + 64 w + j (the rest are zero). The update adds the inputs, zeroes
-   * the cells and clears the bits, so the row is clean for its next use.
-   * Only ~5 % of the nodes receive input in a tick of a typical network,
-   * so reading the rows densely would cost more than the neurons. */
+   * by node, and which of them may be non-zero: the na nodes at[0..na)
+   * (each once: bit j of hit[w] says node lo + 64 w + j is listed); the
+   * rest are zero. The update adds the inputs, zeroes the cells, clears
+   * the bits and sets na to 0, so the row is clean for its next use. Only
+   * ~5 % of the nodes receive input in a tick of a typical network, so
+   * reading the rows densely would cost more than the neurons. */
   double *ex, *in;
   uint64_t *hit;
-  uint64_t *hits;       /* the core's: nslots rows of nw words */
+  uint32_t *at;
+  size_t *na;
+  /* The core's: per ring slot, nw bitmap words, hi - lo + 1 list entries
+   * and the list's length. */
+  uint64_t *hits;
+  uint32_t *ats;
+  size_t *nas;
   size_t nw;
+  int32_t *cross;       /* nw counts, the update's scratch */
   /* The block's refractory nodes, ascending by id; rf2 is scratch for the
    * next list (each update writes it and swaps the two). */
   sa_refr *rf, *rf2;

@@ -60,17 +60,22 @@ static int shape(const sa_net *net, uint64_t **out, size_t *n) {
   return 0;
 }
 
-/* After loading the rings: the hit bitmaps (sa_block) from the cells. */
+/* After loading the rings: the lists of non-zero cells (sa_block). */
 static void mark_inputs(sa_pop *p) {
   for (int t = 0; t < p->ntb; t++) {
     sa_block *b = &p->blk[t];
     for (int slot = 0; slot < p->nslots; slot++) {
       const size_t row = (size_t)slot * p->n;
       uint64_t *hw = b->hits + (size_t)slot * b->nw;
+      uint32_t *at = b->ats + (size_t)slot * (b->hi - b->lo + 1);
+      size_t n = 0;
       memset(hw, 0, b->nw * sizeof *hw);
       for (uint32_t i = b->lo; i < b->hi; i++)
-        if (p->ring_ex[row + i] != 0 || p->ring_in[row + i] != 0)
+        if (p->ring_ex[row + i] != 0 || p->ring_in[row + i] != 0) {
           hw[(i - b->lo) >> 6] |= (uint64_t)1 << ((i - b->lo) & 63);
+          at[n++] = i;
+        }
+      b->nas[slot] = n;
     }
   }
 }

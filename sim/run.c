@@ -165,7 +165,11 @@ static int freeze(sa_net *net) {
         b->hi = sa__wblock(net, p->n, t + 1);
         b->nw = (b->hi - b->lo + 63u) / 64u;
         b->hits = calloc((size_t)net->nslots * b->nw + 1, sizeof *b->hits);
-        bad = !b->hits;
+        b->ats = malloc((size_t)net->nslots * (b->hi - b->lo + 1) *
+                        sizeof *b->ats);
+        b->nas = calloc((size_t)net->nslots, sizeof *b->nas);
+        b->cross = calloc(b->nw + 1, sizeof *b->cross);
+        bad = !b->hits || !b->ats || !b->nas || !b->cross;
       }
       if (bad)
         return sa__seterr(net, SA_ENOMEM,
@@ -287,6 +291,8 @@ static void advance(sa_net *net, int t, sa_tick m) {
         b->ex = p->ring_ex + slot * p->n;
         b->in = p->ring_in + slot * p->n;
         b->hit = b->hits + slot * b->nw;
+        b->at = b->ats + slot * (b->hi - b->lo + 1);
+        b->na = b->nas + slot;
         rc = p->vt->update(p, k, b, &p->tb[t]);
       } else if (t == 0) {
         rc = p->vt->update(p, k, NULL, &p->tb[0]);
@@ -364,9 +370,36 @@ static int own_posts(worker *w, const sa_pop *tp, uint32_t lo, uint32_t hi,
   return 0;
 }
 
-/* Node x of a block (counted from its lo) has input in the row of hw. */
-static inline void mark(uint64_t *hw, uint32_t x) {
-  hw[x >> 6] |= (uint64_t)1 << (x & 63);
+/* The inputs of block b arriving in ring slot `slot`, while a row of
+ * synapses is delivered: every node whose cell is written is listed there
+ * once (sa_block). A local copy, so that the compiler keeps it in
+ * registers. */
+typedef struct inbox {
+  uint64_t *hw;
+  uint32_t *at;
+  size_t n;
+  uint32_t lo;
+} inbox;
+
+static inline inbox inbox_open(const sa_block *b, size_t slot) {
+  inbox x = {b->hits + slot * b->nw, b->ats + slot * (b->hi - b->lo + 1),
+             b->nas[slot], b->lo};
+  return x;
+}
+
+/* Branch-free: the entry is written in any case and counted only if the
+ * node's bit was clear (the list has one spare entry). */
+static inline void inbox_put(inbox *x, uint32_t node) {
+  const uint32_t d = node - x->lo;
+  const uint64_t bit = (uint64_t)1 << (d & 63), word = x->hw[d >> 6];
+  x->at[x->n] = node;
+  x->n += !(word & bit);
+  x->hw[d >> 6] = word | bit;
+}
+
+static inline void inbox_close(const sa_block *b, size_t slot,
+                               const inbox *x) {
+  b->nas[slot] = x->n;
 }
 
 /* Phase C for one part. A spike stamped s over a synapse of delay d
@@ -396,11 +429,8 @@ static int deliver(sa_net *net, proj *j, worker *w) {
       if (rc) return rc;
     }
   }
-  /* Every cell written is marked in its row's hit bitmap (sa_block). */
+  /* Every cell written is listed for its row (sa_block). */
   const sa_block *blk = &tp->blk[t];
-  const uint32_t lo = blk->lo;
-  const size_t nw = blk->nw;
-  uint64_t *hits = blk->hits;
   for (size_t s = 0; s < sp->sp_n; s++) {
     uint32_t src = sp->sp_id[s];
     sa_tick stamp = sp->sp_stamp[s];
@@ -415,32 +445,35 @@ static int deliver(sa_net *net, proj *j, worker *w) {
         double *to = j->sign == 0 && pt->wd[q] >= 0 ? ex : buf;
         size_t slot = (size_t)((stamp + d) % nslots);
         to[slot * n + pt->target[q]] += pt->wd[q];
-        mark(hits + slot * nw, pt->target[q] - lo);
+        inbox x = inbox_open(blk, slot);
+        inbox_put(&x, pt->target[q]);
+        inbox_close(blk, slot, &x);
       }
     } else if (!pt->delay) {
       size_t slot = (size_t)((stamp + j->dconst) % nslots);
       double *rex = ex + slot * n, *rin = in + slot * n;
-      uint64_t *hw = hits + slot * nw;
+      inbox x = inbox_open(blk, slot);
       if (j->receptor == SA_RECEPTOR_EXCITATORY) {
         for (uint64_t q = a; q < b; q++) {
-          uint32_t x = pt->target[q];
-          rex[x] += pt->w[q];
-          mark(hw, x - lo);
+          uint32_t tq = pt->target[q];
+          rex[tq] += pt->w[q];
+          inbox_put(&x, tq);
         }
       } else if (j->receptor == SA_RECEPTOR_INHIBITORY) {
         for (uint64_t q = a; q < b; q++) {
-          uint32_t x = pt->target[q];
-          rin[x] += pt->w[q];
-          mark(hw, x - lo);
+          uint32_t tq = pt->target[q];
+          rin[tq] += pt->w[q];
+          inbox_put(&x, tq);
         }
       } else {
         for (uint64_t q = a; q < b; q++) {
-          uint32_t x = pt->target[q];
+          uint32_t tq = pt->target[q];
           float wq = pt->w[q];
-          (wq >= 0 ? rex : rin)[x] += wq;
-          mark(hw, x - lo);
+          (wq >= 0 ? rex : rin)[tq] += wq;
+          inbox_put(&x, tq);
         }
       }
+      inbox_close(blk, slot, &x);
     } else {
       for (uint64_t q = a; q < b; q++) {
         size_t slot = (size_t)((stamp + pt->delay[q]) % nslots);
@@ -448,7 +481,9 @@ static int deliver(sa_net *net, proj *j, worker *w) {
         int exc = j->receptor == SA_RECEPTOR_EXCITATORY ||
                   (j->receptor == SA_RECEPTOR_AUTO && wq >= 0);
         (exc ? ex : in)[slot * n + pt->target[q]] += wq;
-        mark(hits + slot * nw, pt->target[q] - lo);
+        inbox x = inbox_open(blk, slot);
+        inbox_put(&x, pt->target[q]);
+        inbox_close(blk, slot, &x);
       }
     }
   }
