@@ -60,7 +60,7 @@
  * truncation error is below 1e-17 relative), using only +, -, * and bit
  * operations, so every vector width gives the same bits (C11 mode keeps
  * FMA contraction off). */
-#include "sa_model.h"
+#include "lif_common.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,8 +84,6 @@ static const char *const vars[] = {"V_m", "g_ex", "g_in", NULL};
 typedef struct state {
   double *V;           /* mV, relative to E_L */
   double *g_ex, *g_in; /* nS */
-  int64_t *r;          /* refractory steps left (64-bit: same lane width
-                        * as the doubles, so the loop vectorises) */
   /* From prepare. */
   double P_ex, P_in;   /* e^(-h/tau_syn) */
   double A_ex, A_in;   /* step average of g over g at the step start */
@@ -117,9 +115,8 @@ static int init(sa_pop *p) {
   s->V = calloc(p->n, sizeof *s->V);
   s->g_ex = calloc(p->n, sizeof *s->g_ex);
   s->g_in = calloc(p->n, sizeof *s->g_in);
-  s->r = calloc(p->n, sizeof *s->r);
   p->state = s;
-  if (!s->V || !s->g_ex || !s->g_in || !s->r) return SA_ENOMEM;
+  if (!s->V || !s->g_ex || !s->g_in) return SA_ENOMEM;
   return 0;
 }
 
@@ -129,7 +126,6 @@ static void fini(sa_pop *p) {
   free(s->V);
   free(s->g_ex);
   free(s->g_in);
-  free(s->r);
   free(s);
   p->state = NULL;
 }
@@ -209,79 +205,78 @@ static inline em1_parts em1(double x) {
   return o;
 }
 
+typedef struct kern {
+  double *V, *ge, *gi;
+  double g_L, I_e, h_C, A_ex, A_in, P_ex, P_in, dE_ex, dE_in, K_ex, K_in,
+      theta;
+} kern;
+
 /* NEST's order: V over [t, t+h] with the conductances from t, then the
- * conductances decay and take the inputs arriving at t+h, then threshold.
- * The first loop has no branches so the compiler vectorises it; the
- * threshold test is a second, cheap pass (as in lif_exp.c). */
+ * conductances decay (here) and take the inputs arriving at t+h (take),
+ * then threshold (lif_common.h). No branches, so the compiler vectorises
+ * it. */
+static inline int step(double *restrict V, double *restrict ge,
+                       double *restrict gi, const kern *ks, uint32_t j) {
+  const double g_L = ks->g_L, I_e = ks->I_e, h_C = ks->h_C;
+  const double A_ex = ks->A_ex, A_in = ks->A_in, P_ex = ks->P_ex,
+               P_in = ks->P_in, dE_ex = ks->dE_ex, dE_in = ks->dE_in;
+  const double K_ex = ks->K_ex, K_in = ks->K_in;
+  double y = V[j];
+  double be = A_ex * ge[j], bi = A_in * gi[j];
+  double G = g_L + be + bi;
+  double D = be * dE_ex + bi * dE_in + I_e;
+  double x = -h_C * G;
+  double below = x < -700.0, above = x > 700.0;
+  double xc = x + below * (-700.0 - x) + above * (700.0 - x);
+  em1_parts e = em1(xc);
+  /* phi = (e^x - 1)/x and f = 6 chi(z), z = -x (top comment). For
+   * k = 0 (|x| < ln2/2, the usual case) both come from the pieces of
+   * e^x - 1 without division or cancellation:
+   *   phi = 1 + x (1/2 + x q1),  f = 6 (1/2 - (2 - x) q1);
+   * otherwise from e^x - 1 and 1/x. Both sides are computed, the
+   * division on a safe denominator, and blended with 0/1 weights rather
+   * than selected: GCC would otherwise sink the division into a branch,
+   * and without AVX-512 masks it cannot vectorise a division that may
+   * trap. A weight of 1 returns its side exactly. */
+  double k0 = e.k == 0.0;
+  double inv = 1.0 / (x + k0 * (1.0 - x));
+  double phis = 1.0 + x * (0.5 + x * e.q1);
+  double phil = e.em * inv;
+  double phi = k0 * phis + (1.0 - k0) * phil;
+  double fs = 6.0 * (0.5 - (2.0 - x) * e.q1);
+  double fl = 6.0 * (-2.0 * x + (2.0 - x) * e.em) * -(inv * inv * inv);
+  double f = k0 * fs + (1.0 - k0) * fl;
+  double c = be * K_ex * (D - G * dE_ex) + bi * K_in * (D - G * dE_in);
+  double v = y + h_C * (D - G * y) * phi + f * c;
+  V[j] = v;
+  /* Inhibitory weights arrive negative; g_in takes |w| (take). */
+  ge[j] = P_ex * ge[j] + 0.0;
+  gi[j] = P_in * gi[j] - 0.0;
+  return v >= ks->theta;
+}
+
+static inline void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
+  const kern *ks = m;
+  double *V = ks->V, *ge = ks->ge, *gi = ks->gi;
+  SA_LIF_ROWS(lo, hi, cnt, c, j, step(V + c, ge + c, gi + c, ks, j));
+}
+
+static inline int take(void *m, uint32_t i, double ex, double in) {
+  const kern *x = m;
+  x->ge[i] += ex;
+  x->gi[i] -= in;
+  return 0;
+}
+
 SA_VECTOR_CLONES
-static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
-                  double *restrict in_ex, double *restrict in_in,
-                  sa_spikebuf *out) {
+static int update(sa_pop *p, sa_tick k, sa_block *b, sa_spikebuf *out) {
   state *s = p->state;
   const params *pp = p->params;
-  const double g_L = pp->g_L, I_e = pp->I_e, h_C = s->h_C;
-  const double A_ex = s->A_ex, A_in = s->A_in, P_ex = s->P_ex,
-               P_in = s->P_in, dE_ex = s->dE_ex, dE_in = s->dE_in;
-  const double theta = s->theta, K_ex = s->K_ex, K_in = s->K_in;
-  double *restrict V = s->V, *restrict ge = s->g_ex, *restrict gi = s->g_in;
-  int64_t *restrict r = s->r;
-  /* Chunks of SA_LIF_CHUNK nodes: the threshold pass then visits only
-   * the chunks in which something crossed. */
-  for (uint32_t c = lo; c < hi; c += SA_LIF_CHUNK) {
-    const uint32_t e = hi - c < SA_LIF_CHUNK ? hi : c + SA_LIF_CHUNK;
-    int64_t crossed = 0;
-    for (uint32_t i = c; i < e; i++) {
-      int64_t ri = r[i];
-      double y = V[i];
-      double be = A_ex * ge[i], bi = A_in * gi[i];
-      double G = g_L + be + bi;
-      double D = be * dE_ex + bi * dE_in + I_e;
-      double x = -h_C * G;
-      double below = x < -700.0, above = x > 700.0;
-      double xc = x + below * (-700.0 - x) + above * (700.0 - x);
-      em1_parts e = em1(xc);
-      /* phi = (e^x - 1)/x and f = 6 chi(z), z = -x (top comment). For
-       * k = 0 (|x| < ln2/2, the usual case) both come from the pieces of
-       * e^x - 1 without division or cancellation:
-       *   phi = 1 + x (1/2 + x q1),  f = 6 (1/2 - (2 - x) q1);
-       * otherwise from e^x - 1 and 1/x. Both sides are computed, the
-       * division on a safe denominator, and blended with 0/1 weights rather
-       * than selected: GCC would otherwise sink the division into a branch,
-       * and without AVX-512 masks it cannot vectorise a division that may
-       * trap. A weight of 1 returns its side exactly. */
-      double k0 = e.k == 0.0;
-      double inv = 1.0 / (x + k0 * (1.0 - x));
-      double phis = 1.0 + x * (0.5 + x * e.q1);
-      double phil = e.em * inv;
-      double phi = k0 * phis + (1.0 - k0) * phil;
-      double fs = 6.0 * (0.5 - (2.0 - x) * e.q1);
-      double fl = 6.0 * (-2.0 * x + (2.0 - x) * e.em) * -(inv * inv * inv);
-      double f = k0 * fs + (1.0 - k0) * fl;
-      double c = be * K_ex * (D - G * dE_ex) + bi * K_in * (D - G * dE_in);
-      double v = y + h_C * (D - G * y) * phi + f * c;
-      /* Refractory (ri > 0): V stays. A bit mask, not a select, so that
-       * the computation of v cannot be sunk into a branch (see above). */
-      uint64_t hold = -(((uint64_t)ri | (uint64_t)-ri) >> 63), vb, yb;
-      memcpy(&vb, &v, sizeof vb);
-      memcpy(&yb, &y, sizeof yb);
-      vb = (vb & ~hold) | (yb & hold);
-      memcpy(&v, &vb, sizeof v);
-      r[i] = ri == 0 ? 0 : ri - 1;
-      V[i] = v;
-      /* Inhibitory weights arrive negative; g_in takes |w|. */
-      ge[i] = P_ex * ge[i] + in_ex[i];
-      gi[i] = P_in * gi[i] - in_in[i];
-      in_ex[i] = 0;
-      in_in[i] = 0;
-      crossed += v >= theta;
-    }
-    if (crossed) {
-      int rc = sa__lif_fire(V, r, c, e, crossed, theta, s->v_reset,
-                            s->ref_counts, k, out);
-      if (rc) return rc;
-    }
-  }
-  return 0;
+  kern x = {s->V,     s->g_ex,  s->g_in,  pp->g_L,  pp->I_e,
+            s->h_C,   s->A_ex,  s->A_in,  s->P_ex,  s->P_in,
+            s->dE_ex, s->dE_in, s->K_ex,  s->K_in,  s->theta};
+  return sa__lif_step(b, k, out, &x, s->V, s->theta, s->v_reset,
+                      s->ref_counts, pass, take, NULL);
 }
 
 static int save(const sa_pop *p, const sa_ckpt *ck, const char *pre) {
@@ -289,7 +284,7 @@ static int save(const sa_pop *p, const sa_ckpt *ck, const char *pre) {
   int rc = sa__ck_put(ck, pre, "V", SA_CK_F64, s->V, p->n);
   if (!rc) rc = sa__ck_put(ck, pre, "g_ex", SA_CK_F64, s->g_ex, p->n);
   if (!rc) rc = sa__ck_put(ck, pre, "g_in", SA_CK_F64, s->g_in, p->n);
-  if (!rc) rc = sa__ck_put(ck, pre, "r", SA_CK_I64, s->r, p->n);
+  if (!rc) rc = sa__lif_save_refr(p, ck, pre);
   return rc;
 }
 
@@ -298,7 +293,7 @@ static int load(sa_pop *p, const sa_ckpt *ck, const char *pre) {
   int rc = sa__ck_get(ck, pre, "V", SA_CK_F64, s->V, p->n);
   if (!rc) rc = sa__ck_get(ck, pre, "g_ex", SA_CK_F64, s->g_ex, p->n);
   if (!rc) rc = sa__ck_get(ck, pre, "g_in", SA_CK_F64, s->g_in, p->n);
-  if (!rc) rc = sa__ck_get(ck, pre, "r", SA_CK_I64, s->r, p->n);
+  if (!rc) rc = sa__lif_load_refr(p, ck, pre, s->V);
   return rc;
 }
 

@@ -17,7 +17,7 @@
  *
  * One step h is exact: V <- P33 V + P30 I_e + sum(w), P33 = e^(-h/tau_m),
  * P30 = tau_m/C_m (1 - P33). */
-#include "sa_model.h"
+#include "lif_common.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +38,6 @@ static const char *const vars[] = {"V_m", NULL};
 
 typedef struct state {
   double *V;          /* mV, relative to E_L */
-  int64_t *r;
   double P33, P30, theta, v_reset;
   int64_t ref_counts;
 } state;
@@ -63,15 +62,13 @@ static int init(sa_pop *p) {
   if (!s) return SA_ENOMEM;
   p->state = s;
   s->V = calloc(p->n, sizeof *s->V);
-  s->r = calloc(p->n, sizeof *s->r);
-  return s->V && s->r ? 0 : SA_ENOMEM;
+  return s->V ? 0 : SA_ENOMEM;
 }
 
 static void fini(sa_pop *p) {
   state *s = p->state;
   if (!s) return;
   free(s->V);
-  free(s->r);
   free(s);
   p->state = NULL;
 }
@@ -102,52 +99,54 @@ static int prepare(sa_pop *p, double h) {
   return 0;
 }
 
-/* Branch-free first pass (vectorised), threshold in a second pass; see
- * lif_exp.c. */
+typedef struct kern {
+  double *V;
+  double P33, drive, theta;
+} kern;
+
+/* Branch-free, vectorised (see lif_exp.c and lif_common.h). The inputs
+ * arriving at t+h jump V: v = P33 V + drive + in_ex + in_in, here with
+ * both 0.0 and in take with the actual ones. */
+static inline int step(double *restrict V, const kern *x, uint32_t j) {
+  double v = x->P33 * V[j] + x->drive + 0.0 + 0.0;
+  V[j] = v;
+  return v >= x->theta;
+}
+
+static inline void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
+  const kern *x = m;
+  double *V = x->V;
+  SA_LIF_ROWS(lo, hi, cnt, c, j, step(V + c, x, j));
+}
+
+/* (A refractory node's V is put back after this, so it takes no input.) */
+static inline int take(void *m, uint32_t i, double ex, double in) {
+  const kern *x = m;
+  int was = x->V[i] >= x->theta;
+  x->V[i] = x->V[i] + ex + in;
+  return (x->V[i] >= x->theta) - was;
+}
+
 SA_VECTOR_CLONES
-static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
-                  double *restrict in_ex, double *restrict in_in,
-                  sa_spikebuf *out) {
+static int update(sa_pop *p, sa_tick k, sa_block *b, sa_spikebuf *out) {
   state *s = p->state;
   const params *pp = p->params;
-  const double P33 = s->P33, drive = s->P30 * pp->I_e, theta = s->theta;
-  double *restrict V = s->V;
-  int64_t *restrict r = s->r;
-  /* Chunks of SA_LIF_CHUNK nodes: the threshold pass then visits only
-   * the chunks in which something crossed. */
-  for (uint32_t c = lo; c < hi; c += SA_LIF_CHUNK) {
-    const uint32_t e = hi - c < SA_LIF_CHUNK ? hi : c + SA_LIF_CHUNK;
-    int64_t crossed = 0;
-    for (uint32_t i = c; i < e; i++) {
-      int64_t ri = r[i];
-      double v = P33 * V[i] + drive + in_ex[i] + in_in[i];
-      v = ri == 0 ? v : V[i];
-      r[i] = ri == 0 ? 0 : ri - 1;
-      V[i] = v;
-      in_ex[i] = 0;
-      in_in[i] = 0;
-      crossed += v >= theta;
-    }
-    if (crossed) {
-      int rc = sa__lif_fire(V, r, c, e, crossed, theta, s->v_reset,
-                            s->ref_counts, k, out);
-      if (rc) return rc;
-    }
-  }
-  return 0;
+  kern x = {s->V, s->P33, s->P30 * pp->I_e, s->theta};
+  return sa__lif_step(b, k, out, &x, s->V, s->theta, s->v_reset,
+                      s->ref_counts, pass, take, NULL);
 }
 
 static int save(const sa_pop *p, const sa_ckpt *ck, const char *pre) {
   const state *s = p->state;
   int rc = sa__ck_put(ck, pre, "V", SA_CK_F64, s->V, p->n);
-  if (!rc) rc = sa__ck_put(ck, pre, "r", SA_CK_I64, s->r, p->n);
+  if (!rc) rc = sa__lif_save_refr(p, ck, pre);
   return rc;
 }
 
 static int load(sa_pop *p, const sa_ckpt *ck, const char *pre) {
   state *s = p->state;
   int rc = sa__ck_get(ck, pre, "V", SA_CK_F64, s->V, p->n);
-  if (!rc) rc = sa__ck_get(ck, pre, "r", SA_CK_I64, s->r, p->n);
+  if (!rc) rc = sa__lif_load_refr(p, ck, pre, s->V);
   return rc;
 }
 

@@ -47,7 +47,7 @@
  *   I_syn  the synaptic part of I (I_s - I_f);
  *   psp    the neuron's own output spike train filtered by kappa (1/ms):
  *          what a double-exponential synapse of weight 1 receives from it. */
-#include "sa_model.h"
+#include "lif_common.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +73,6 @@ typedef struct state {
   double *V, *u;        /* relative to E_L, like lif_exp */
   double *is, *ifa;     /* slow and fast synaptic components */
   double *xs, *xf;      /* own spike traces (jump 1) */
-  int64_t *r;           /* refractory steps left */
   double P22, P2s, P2f, P20, Ps, Pf, amp, theta, v_reset, inv_dtau;
   int64_t ref_counts;
 } state;
@@ -114,7 +113,6 @@ static void fini(sa_pop *p) {
   free(s->ifa);
   free(s->xs);
   free(s->xf);
-  free(s->r);
   free(s);
   p->state = NULL;
 }
@@ -126,7 +124,6 @@ static int init(sa_pop *p) {
   double **arr[] = {&s->V, &s->u, &s->is, &s->ifa, &s->xs, &s->xf};
   for (size_t k = 0; k < sizeof arr / sizeof *arr; k++)
     if (!(*arr[k] = calloc(p->n, sizeof **arr[k]))) return SA_ENOMEM;
-  if (!(s->r = calloc(p->n, sizeof *s->r))) return SA_ENOMEM;
   return 0;
 }
 
@@ -171,49 +168,59 @@ static int prepare(sa_pop *p, double h) {
   return 0;
 }
 
-/* First loop branch-free (selects), vectorisable; the threshold test and
- * resets are a second, cheap pass, as in lif_exp. */
-SA_VECTOR_CLONES
-static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
-                  double *restrict in_ex, double *restrict in_in,
-                  sa_spikebuf *out) {
-  state *s = p->state;
-  const double P22 = s->P22, P2s = s->P2s, P2f = s->P2f, P20 = s->P20;
-  const double Ps = s->Ps, Pf = s->Pf, amp = s->amp, theta = s->theta;
-  double *restrict V = s->V, *restrict u = s->u, *restrict is = s->is,
-                   *restrict ifa = s->ifa, *restrict xs = s->xs,
-                   *restrict xf = s->xf;
-  int64_t *restrict r = s->r;
-  int64_t crossed = 0;
-  for (uint32_t i = lo; i < hi; i++) {
-    int64_t ri = r[i];
-    double drive = P2s * is[i] - P2f * ifa[i] + P20;
-    double v = P22 * V[i] + drive;
-    u[i] = P22 * u[i] + drive;
-    v = ri == 0 ? v : V[i];
-    r[i] = ri == 0 ? 0 : ri - 1;
-    V[i] = v;
-    double in = (in_ex[i] + in_in[i]) * amp;
-    is[i] = Ps * is[i] + in;
-    ifa[i] = Pf * ifa[i] + in;
-    xs[i] *= Ps;
-    xf[i] *= Pf;
-    in_ex[i] = 0;
-    in_in[i] = 0;
-    crossed += v >= theta;
-  }
-  for (uint32_t i = lo; crossed && i < hi; i++) {
-    if (V[i] >= theta) {
-      crossed--;
-      r[i] = s->ref_counts;
-      V[i] = s->v_reset;
-      xs[i] += 1.0;
-      xf[i] += 1.0;
-      int rc = sa__emit(out, k + 1, i);
-      if (rc) return rc;
-    }
-  }
+typedef struct kern {
+  double *V, *u, *is, *ifa, *xs, *xf;
+  double P22, P2s, P2f, P20, Ps, Pf, amp, theta;
+} kern;
+
+/* Branch-free, vectorised (see lif_exp.c and lif_common.h); the inputs
+ * (in_ex + in_in) amp enter I_s and I_f in take. */
+static inline int step(double *restrict V, double *restrict u,
+                       double *restrict is, double *restrict ifa,
+                       double *restrict xs, double *restrict xf,
+                       const kern *ks, uint32_t j) {
+  const double P22 = ks->P22, Ps = ks->Ps, Pf = ks->Pf;
+  const double none = (0.0 + 0.0) * ks->amp;   /* +0: amp > 0 */
+  double drive = ks->P2s * is[j] - ks->P2f * ifa[j] + ks->P20;
+  double v = P22 * V[j] + drive;
+  u[j] = P22 * u[j] + drive;
+  V[j] = v;
+  is[j] = Ps * is[j] + none;
+  ifa[j] = Pf * ifa[j] + none;
+  xs[j] *= Ps;
+  xf[j] *= Pf;
+  return v >= ks->theta;
+}
+
+static inline void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
+  const kern *ks = m;
+  double *V = ks->V, *u = ks->u, *is = ks->is, *ifa = ks->ifa, *xs = ks->xs,
+         *xf = ks->xf;
+  SA_LIF_ROWS(lo, hi, cnt, c, j,
+              step(V + c, u + c, is + c, ifa + c, xs + c, xf + c, ks, j));
+}
+
+static inline int take(void *m, uint32_t i, double ex, double in) {
+  const kern *ks = m;
+  double d = (ex + in) * ks->amp;
+  ks->is[i] += d;
+  ks->ifa[i] += d;
   return 0;
+}
+
+static inline void spiked(void *m, uint32_t i) {
+  const kern *ks = m;
+  ks->xs[i] += 1.0;
+  ks->xf[i] += 1.0;
+}
+
+SA_VECTOR_CLONES
+static int update(sa_pop *p, sa_tick k, sa_block *b, sa_spikebuf *out) {
+  state *s = p->state;
+  kern x = {s->V,   s->u,   s->is,  s->ifa, s->xs,  s->xf,    s->P22,
+            s->P2s, s->P2f, s->P20, s->Ps,  s->Pf,  s->amp,   s->theta};
+  return sa__lif_step(b, k, out, &x, s->V, s->theta, s->v_reset,
+                      s->ref_counts, pass, take, spiked);
 }
 
 /* Checkpoints: every state array (propagators come from prepare). */
@@ -224,7 +231,7 @@ static int save(const sa_pop *p, const sa_ckpt *ck, const char *pre) {
   int rc = 0;
   for (int k = 0; !rc && k < 6; k++)
     rc = sa__ck_put(ck, pre, names[k], SA_CK_F64, arr[k], p->n);
-  if (!rc) rc = sa__ck_put(ck, pre, "r", SA_CK_I64, s->r, p->n);
+  if (!rc) rc = sa__lif_save_refr(p, ck, pre);
   return rc;
 }
 
@@ -235,7 +242,7 @@ static int load(sa_pop *p, const sa_ckpt *ck, const char *pre) {
   int rc = 0;
   for (int k = 0; !rc && k < 6; k++)
     rc = sa__ck_get(ck, pre, names[k], SA_CK_F64, arr[k], p->n);
-  if (!rc) rc = sa__ck_get(ck, pre, "r", SA_CK_I64, s->r, p->n);
+  if (!rc) rc = sa__lif_load_refr(p, ck, pre, s->V);
   return rc;
 }
 

@@ -25,7 +25,7 @@
  * P21 is computed as e^(-h/tau_m) (-expm1(-h a)) / (C_m a) with
  * a = 1/tau_s - 1/tau_m, which stays accurate as tau_s -> tau_m and has the
  * limit h e^(-h/tau_m) / C_m there (NEST's "singularity" case). */
-#include "sa_model.h"
+#include "lif_common.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,8 +48,6 @@ static const char *const vars[] = {"V_m", "I_syn_ex", "I_syn_in", NULL};
 typedef struct state {
   double *V;          /* mV, relative to E_L */
   double *i_ex, *i_in;/* pA */
-  int64_t *r;         /* refractory steps left (64-bit: same lane
-                       * width as the doubles, so the loop vectorises) */
   /* Propagators, from prepare. */
   double P11ex, P11in, P22, P21ex, P21in, P20, theta, v_reset;
   int64_t ref_counts;
@@ -77,9 +75,8 @@ static int init(sa_pop *p) {
   s->V = calloc(p->n, sizeof *s->V);
   s->i_ex = calloc(p->n, sizeof *s->i_ex);
   s->i_in = calloc(p->n, sizeof *s->i_in);
-  s->r = calloc(p->n, sizeof *s->r);
   p->state = s;
-  if (!s->V || !s->i_ex || !s->i_in || !s->r) return SA_ENOMEM;
+  if (!s->V || !s->i_ex || !s->i_in) return SA_ENOMEM;
   return 0;
 }
 
@@ -89,7 +86,6 @@ static void fini(sa_pop *p) {
   free(s->V);
   free(s->i_ex);
   free(s->i_in);
-  free(s->r);
   free(s);
   p->state = NULL;
 }
@@ -135,47 +131,48 @@ static int prepare(sa_pop *p, double h) {
   return 0;
 }
 
-/* NEST's order: V from the currents at t, then the currents decay and take
- * the inputs arriving at t+h, then threshold. The first loop has no
- * branches so the compiler vectorises it (selects instead of ifs; the
+/* One update's constants and arrays, for the functions below. */
+typedef struct kern {
+  double *V, *ie, *ii;
+  double P22, P21ex, P21in, drive, P11ex, P11in, theta;
+} kern;
+
+/* NEST's order: V from the currents at t, then the currents decay (here)
+ * and take the inputs arriving at t+h (take), then threshold
+ * (lif_common.h). No branches, so the compiler vectorises it; the
  * arithmetic is the same expression in the same order as the scalar form,
  * and C11 mode keeps contraction off, so results do not depend on the
- * vector width). The threshold test is a second, cheap pass. */
+ * vector width. */
+static inline int step(double *restrict V, double *restrict ie,
+                       double *restrict ii, const kern *x, uint32_t j) {
+  double v = x->P22 * V[j] + x->P21ex * ie[j] + x->P21in * ii[j] + x->drive;
+  V[j] = v;
+  ie[j] = x->P11ex * ie[j] + 0.0;
+  ii[j] = x->P11in * ii[j] + 0.0;
+  return v >= x->theta;
+}
+
+static inline void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
+  const kern *x = m;
+  double *V = x->V, *ie = x->ie, *ii = x->ii;
+  SA_LIF_ROWS(lo, hi, cnt, c, j, step(V + c, ie + c, ii + c, x, j));
+}
+
+static inline int take(void *m, uint32_t i, double ex, double in) {
+  const kern *x = m;
+  x->ie[i] += ex;
+  x->ii[i] += in;
+  return 0;
+}
+
 SA_VECTOR_CLONES
-static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
-                  double *restrict in_ex, double *restrict in_in,
-                  sa_spikebuf *out) {
+static int update(sa_pop *p, sa_tick k, sa_block *b, sa_spikebuf *out) {
   state *s = p->state;
   const params *pp = p->params;
-  const double P22 = s->P22, P21ex = s->P21ex, P21in = s->P21in;
-  const double drive = s->P20 * pp->I_e;
-  const double P11ex = s->P11ex, P11in = s->P11in, theta = s->theta;
-  double *restrict V = s->V, *restrict ie = s->i_ex, *restrict ii = s->i_in;
-  int64_t *restrict r = s->r;
-  /* Chunks of SA_LIF_CHUNK nodes: the threshold pass then visits only
-   * the chunks in which something crossed. */
-  for (uint32_t c = lo; c < hi; c += SA_LIF_CHUNK) {
-    const uint32_t e = hi - c < SA_LIF_CHUNK ? hi : c + SA_LIF_CHUNK;
-    int64_t crossed = 0;
-    for (uint32_t i = c; i < e; i++) {
-      int64_t ri = r[i];
-      double v = P22 * V[i] + P21ex * ie[i] + P21in * ii[i] + drive;
-      v = ri == 0 ? v : V[i];
-      r[i] = ri == 0 ? 0 : ri - 1;
-      V[i] = v;
-      ie[i] = P11ex * ie[i] + in_ex[i];
-      ii[i] = P11in * ii[i] + in_in[i];
-      in_ex[i] = 0;
-      in_in[i] = 0;
-      crossed += v >= theta;
-    }
-    if (crossed) {
-      int rc = sa__lif_fire(V, r, c, e, crossed, theta, s->v_reset,
-                            s->ref_counts, k, out);
-      if (rc) return rc;
-    }
-  }
-  return 0;
+  kern x = {s->V, s->i_ex, s->i_in, s->P22, s->P21ex, s->P21in,
+            s->P20 * pp->I_e, s->P11ex, s->P11in, s->theta};
+  return sa__lif_step(b, k, out, &x, s->V, s->theta, s->v_reset,
+                      s->ref_counts, pass, take, NULL);
 }
 
 static int save(const sa_pop *p, const sa_ckpt *ck, const char *pre) {
@@ -183,7 +180,7 @@ static int save(const sa_pop *p, const sa_ckpt *ck, const char *pre) {
   int rc = sa__ck_put(ck, pre, "V", SA_CK_F64, s->V, p->n);
   if (!rc) rc = sa__ck_put(ck, pre, "i_ex", SA_CK_F64, s->i_ex, p->n);
   if (!rc) rc = sa__ck_put(ck, pre, "i_in", SA_CK_F64, s->i_in, p->n);
-  if (!rc) rc = sa__ck_put(ck, pre, "r", SA_CK_I64, s->r, p->n);
+  if (!rc) rc = sa__lif_save_refr(p, ck, pre);
   return rc;
 }
 
@@ -192,7 +189,7 @@ static int load(sa_pop *p, const sa_ckpt *ck, const char *pre) {
   int rc = sa__ck_get(ck, pre, "V", SA_CK_F64, s->V, p->n);
   if (!rc) rc = sa__ck_get(ck, pre, "i_ex", SA_CK_F64, s->i_ex, p->n);
   if (!rc) rc = sa__ck_get(ck, pre, "i_in", SA_CK_F64, s->i_in, p->n);
-  if (!rc) rc = sa__ck_get(ck, pre, "r", SA_CK_I64, s->r, p->n);
+  if (!rc) rc = sa__lif_load_refr(p, ck, pre, s->V);
   return rc;
 }
 

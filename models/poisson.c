@@ -96,9 +96,8 @@ static int prepare(sa_pop *p, double h) {
   return 0;
 }
 
-static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
-                  double *in_ex, double *in_in, sa_spikebuf *out) {
-  (void)in_ex, (void)in_in, (void)lo, (void)hi;
+static int update(sa_pop *p, sa_tick k, sa_block *b, sa_spikebuf *out) {
+  (void)b;
   state *s = p->state;
   for (uint32_t i = 0; i < p->n; i++) {
     if (s->next[i] == k + 1) {

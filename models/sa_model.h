@@ -33,6 +33,43 @@ typedef struct sa_spikebuf {
 } sa_spikebuf;
 int sa__emit(sa_spikebuf *b, sa_tick stamp, uint32_t id);
 
+/* A node in its refractory period: held at V = v by the updates of ticks
+ * before `until`. */
+typedef struct sa_refr {
+  sa_tick until;
+  double v;
+  uint32_t id;
+} sa_refr;
+
+/* One thread's block [lo, hi) of a neuron population: what its update
+ * reads besides the model's state. The core sets ex, in and hit before
+ * each update; rf is the LIF models' (models/lif_common.h). */
+typedef struct sa_block {
+  uint32_t lo, hi;
+  /* The ring rows of the inputs arriving at k+1 (pA, mV or nS), indexed
+   * by node, and which of them may be non-zero: the na nodes at[0..na)
+   * (each once: bit j of hit[w] says node lo + 64 w + j is listed); the
+   * rest are zero. The update adds the inputs, zeroes the cells, clears
+   * the bits and sets na to 0, so the row is clean for its next use. Only
+   * ~5 % of the nodes receive input in a tick of a typical network, so
+   * reading the rows densely would cost more than the neurons. */
+  double *ex, *in;
+  uint64_t *hit;
+  uint32_t *at;
+  size_t *na;
+  /* The core's: per ring slot, nw bitmap words, hi - lo + 1 list entries
+   * and the list's length. */
+  uint64_t *hits;
+  uint32_t *ats;
+  size_t *nas;
+  size_t nw;
+  int32_t *cross;       /* nw counts, the update's scratch */
+  /* The block's refractory nodes, ascending by id; rf2 is scratch for the
+   * next list (each update writes it and swaps the two). */
+  sa_refr *rf, *rf2;
+  size_t nrf, cap, cap2;
+} sa_block;
+
 typedef struct sa_model_vt {
   const char *name;
   int abi;                      /* 1 */
@@ -48,16 +85,13 @@ typedef struct sa_model_vt {
   int (*set_init)(sa_pop *p, const char *var, uint32_t i, double v);
   int (*get_state)(const sa_pop *p, const char *var, uint32_t i, double *v);
   int (*prepare)(sa_pop *p, double dt);
-  /* Advance nodes [lo, hi) from tick k to k+1. in_ex/in_in are the ring
-   * rows of inputs arriving at k+1, indexed by node (pA, mV or nS; NULL
-   * for sources): the model consumes [lo, hi) of them, leaving zeros
-   * behind, so the row is clean for its next use without a separate pass.
-   * Spikes go to `out` with stamp k+1, ids ascending. Neuron models are
-   * called on disjoint ranges from several threads at once and must touch
-   * only their nodes' state; sources are always called on [0, n) from one
-   * thread. Returns 0 or an SA_E* code (only allocation can fail). */
-  int (*update)(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
-                double *in_ex, double *in_in, sa_spikebuf *out);
+  /* Advance nodes from tick k to k+1: a neuron model the nodes of block b
+   * (below), a source all its nodes (b is NULL). Spikes go to `out` with
+   * stamp k+1, ids ascending. Neuron models are called on disjoint blocks
+   * from several threads at once and must touch only their block's nodes;
+   * sources are always called from one thread. Returns 0 or an SA_E* code
+   * (only allocation can fail). */
+  int (*update)(sa_pop *p, sa_tick k, sa_block *b, sa_spikebuf *out);
   /* Checkpoints: every dynamic state array under prefix/<name> (see
    * sa__ck_put). NULL for both means the model keeps no state of its own;
    * a model with state but without them cannot be checkpointed (the core
@@ -71,29 +105,6 @@ typedef struct sa_model_vt {
  * V_th, C_m > 0. Returns 0 or SA_EINVAL with the sentence in err. */
 int sa__lif_check(double V_reset, double V_th, double C_m, char *err,
                   size_t n);
-
-/* LIF updates run their vectorised first pass over chunks of this many
- * nodes and the threshold pass only over chunks where a node crossed. */
-#define SA_LIF_CHUNK 64u
-
-/* The threshold pass of a LIF update, after the branch-free first pass has
- * counted `crossed` nodes at or above theta in [lo, hi): each of them
- * spikes with stamp k+1, is reset and made refractory for ref steps. */
-static inline int sa__lif_fire(double *V, int64_t *r, uint32_t lo,
-                               uint32_t hi, int64_t crossed, double theta,
-                               double v_reset, int64_t ref, sa_tick k,
-                               sa_spikebuf *out) {
-  for (uint32_t i = lo; crossed && i < hi; i++) {
-    if (V[i] >= theta) {
-      crossed--;
-      r[i] = ref;
-      V[i] = v_reset;
-      int rc = sa__emit(out, k + 1, i);
-      if (rc) return rc;
-    }
-  }
-  return 0;
-}
 
 /* put/get of prefix/name through a checkpoint. */
 int sa__ck_put(const sa_ckpt *ck, const char *prefix, const char *name,
@@ -139,9 +150,11 @@ struct sa_pop {
   uint32_t *sp_id;
   size_t sp_n, sp_cap;
   uint64_t nspikes;
-  /* Input ring buffers: nslots rows of n doubles, row = tick % nslots. */
+  /* Input ring buffers: nslots rows of n doubles, row = tick % nslots;
+   * neuron populations only, as blk (one per thread). */
   double *ring_ex, *ring_in;
   int nslots;
+  sa_block *blk;
   /* spike_source: all (stamp, id) sorted by stamp then id. */
   sa_tick *src_stamp;
   uint32_t *src_id;

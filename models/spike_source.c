@@ -44,9 +44,8 @@ static int prepare(sa_pop *p, double h) {
   return 0;
 }
 
-static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
-                  double *in_ex, double *in_in, sa_spikebuf *out) {
-  (void)in_ex, (void)in_in, (void)lo, (void)hi;
+static int update(sa_pop *p, sa_tick k, sa_block *b, sa_spikebuf *out) {
+  (void)b;
   while (p->src_next < p->src_n && p->src_stamp[p->src_next] == k + 1) {
     int rc = sa__emit(out, k + 1, p->src_id[p->src_next]);
     if (rc) return rc;

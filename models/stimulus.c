@@ -177,9 +177,8 @@ static void new_stimulus(sa_pop *p, state *s, int64_t m, sa_tick k) {
   s->stim = m;
 }
 
-static int update(sa_pop *p, sa_tick k, uint32_t lo, uint32_t hi,
-                  double *in_ex, double *in_in, sa_spikebuf *out) {
-  (void)in_ex, (void)in_in, (void)lo, (void)hi;
+static int update(sa_pop *p, sa_tick k, sa_block *b, sa_spikebuf *out) {
+  (void)b;
   state *s = p->state;
   const params *pp = p->params;
   int64_t m = k / s->period;

@@ -60,6 +60,26 @@ static int shape(const sa_net *net, uint64_t **out, size_t *n) {
   return 0;
 }
 
+/* After loading the rings: the lists of non-zero cells (sa_block). */
+static void mark_inputs(sa_pop *p) {
+  for (int t = 0; t < p->ntb; t++) {
+    sa_block *b = &p->blk[t];
+    for (int slot = 0; slot < p->nslots; slot++) {
+      const size_t row = (size_t)slot * p->n;
+      uint64_t *hw = b->hits + (size_t)slot * b->nw;
+      uint32_t *at = b->ats + (size_t)slot * (b->hi - b->lo + 1);
+      size_t n = 0;
+      memset(hw, 0, b->nw * sizeof *hw);
+      for (uint32_t i = b->lo; i < b->hi; i++)
+        if (p->ring_ex[row + i] != 0 || p->ring_in[row + i] != 0) {
+          hw[(i - b->lo) >> 6] |= (uint64_t)1 << ((i - b->lo) & 63);
+          at[n++] = i;
+        }
+      b->nas[slot] = n;
+    }
+  }
+}
+
 /* Walk everything once; save or load by `saving`. */
 static int walk(sa_net *net, const sa_ckpt *ck, int saving) {
   char pre[128], sub[160];
@@ -91,6 +111,7 @@ static int walk(sa_net *net, const sa_ckpt *ck, int saving) {
                                  cells)
                     : sa__ck_get(ck, pre, "ring_in", SA_CK_F64, p->ring_in,
                                  cells);
+      if (!rc && !saving) mark_inputs(p);
     }
     if (!rc && !p->vt->stateless) {
       snprintf(sub, sizeof sub, "%s/state", pre);
@@ -158,11 +179,15 @@ int sa_net_load(sa_net *net, const sa_ckpt *ck) {
   sa_tick now;
   if (ck->get(ck->ud, "net/now", SA_CK_I64, &now, 1))
     return sa__seterr(net, SA_EIO, "the checkpoint has no time");
+  /* The models see the checkpoint's time while loading (refractory
+   * periods are kept as ticks left). */
+  const sa_tick was = net->now;
+  net->now = now;
   rc = walk(net, ck, 0);
+  if (rc) net->now = was;
   if (rc == SA_ENOTSUP) return rc;
   if (rc)
     return sa__seterr(net, rc == SA_ENOMEM ? rc : SA_EINVAL,
                       "the checkpoint's state does not fit this network");
-  net->now = now;
   return 0;
 }

@@ -158,19 +158,34 @@ static int freeze(sa_net *net) {
   }
   for (int i = 0; i < net->npops; i++) {
     sa_pop *p = net->pops[i];
+    /* (tb first: ntb also counts blk, for pop_free) */
+    p->tb = calloc((size_t)net->threads, sizeof *p->tb);
+    if (!p->tb) return sa__seterr(net, SA_ENOMEM, "out of memory");
+    p->ntb = net->threads;
     if (p->vt->kind == SA_MODEL_NEURON) {
       size_t cells = (size_t)net->nslots * p->n;
       p->ring_ex = calloc(cells, sizeof *p->ring_ex);
       p->ring_in = calloc(cells, sizeof *p->ring_in);
-      if (!p->ring_ex || !p->ring_in)
+      p->blk = calloc((size_t)net->threads, sizeof *p->blk);
+      int bad = !p->ring_ex || !p->ring_in || !p->blk;
+      for (int t = 0; !bad && t < net->threads; t++) {
+        sa_block *b = &p->blk[t];
+        b->lo = sa__wblock(net, p->n, t);
+        b->hi = sa__wblock(net, p->n, t + 1);
+        b->nw = (b->hi - b->lo + 63u) / 64u;
+        b->hits = calloc((size_t)net->nslots * b->nw + 1, sizeof *b->hits);
+        b->ats = malloc((size_t)net->nslots * (b->hi - b->lo + 1) *
+                        sizeof *b->ats);
+        b->nas = calloc((size_t)net->nslots, sizeof *b->nas);
+        b->cross = calloc(b->nw + 1, sizeof *b->cross);
+        bad = !b->hits || !b->ats || !b->nas || !b->cross;
+      }
+      if (bad)
         return sa__seterr(net, SA_ENOMEM,
                           "out of memory for the input buffers of '%s'",
                           p->name);
       p->nslots = net->nslots;
     }
-    p->tb = calloc((size_t)net->threads, sizeof *p->tb);
-    if (!p->tb) return sa__seterr(net, SA_ENOMEM, "out of memory");
-    p->ntb = net->threads;
   }
   net->frozen = 1;
 #ifdef __GLIBC__
@@ -278,13 +293,17 @@ static void advance(sa_net *net, int t, sa_tick m) {
     for (int i = 0; i < net->npops; i++) {
       sa_pop *p = net->pops[i];
       int rc = 0;
-      if (p->ring_ex) {
-        size_t off = (size_t)((k + 1) % p->nslots) * p->n;
-        rc = p->vt->update(p, k, sa__wblock(net, p->n, t),
-                           sa__wblock(net, p->n, t + 1), p->ring_ex + off,
-                           p->ring_in + off, &p->tb[t]);
+      if (p->blk) {
+        sa_block *b = &p->blk[t];
+        size_t slot = (size_t)((k + 1) % p->nslots);
+        b->ex = p->ring_ex + slot * p->n;
+        b->in = p->ring_in + slot * p->n;
+        b->hit = b->hits + slot * b->nw;
+        b->at = b->ats + slot * (b->hi - b->lo + 1);
+        b->na = b->nas + slot;
+        rc = p->vt->update(p, k, b, &p->tb[t]);
       } else if (t == 0) {
-        rc = p->vt->update(p, k, 0, p->n, NULL, NULL, &p->tb[0]);
+        rc = p->vt->update(p, k, NULL, &p->tb[0]);
       }
       if (rc) fail(net, rc);
     }
@@ -359,6 +378,38 @@ static int own_posts(worker *w, const sa_pop *tp, uint32_t lo, uint32_t hi,
   return 0;
 }
 
+/* The inputs of block b arriving in ring slot `slot`, while a row of
+ * synapses is delivered: every node whose cell is written is listed there
+ * once (sa_block). A local copy, so that the compiler keeps it in
+ * registers. */
+typedef struct inbox {
+  uint64_t *hw;
+  uint32_t *at;
+  size_t n;
+  uint32_t lo;
+} inbox;
+
+static inline inbox inbox_open(const sa_block *b, size_t slot) {
+  inbox x = {b->hits + slot * b->nw, b->ats + slot * (b->hi - b->lo + 1),
+             b->nas[slot], b->lo};
+  return x;
+}
+
+/* Branch-free: the entry is written in any case and counted only if the
+ * node's bit was clear (the list has one spare entry). */
+static inline void inbox_put(inbox *x, uint32_t node) {
+  const uint32_t d = node - x->lo;
+  const uint64_t bit = (uint64_t)1 << (d & 63), word = x->hw[d >> 6];
+  x->at[x->n] = node;
+  x->n += !(word & bit);
+  x->hw[d >> 6] = word | bit;
+}
+
+static inline void inbox_close(const sa_block *b, size_t slot,
+                               const inbox *x) {
+  b->nas[slot] = x->n;
+}
+
 /* Phase C for one part. A spike stamped s over a synapse of delay d
  * arrives at tick s + d, i.e. in ring row (s + d) % nslots, which the
  * target reads in its update from s+d-1 to s+d; since d >= min_delay every
@@ -386,6 +437,8 @@ static int deliver(sa_net *net, proj *j, worker *w) {
       if (rc) return rc;
     }
   }
+  /* Every cell written is listed for its row (sa_block). */
+  const sa_block *blk = &tp->blk[t];
   for (size_t s = 0; s < sp->sp_n; s++) {
     uint32_t src = sp->sp_id[s];
     sa_tick stamp = sp->sp_stamp[s];
@@ -398,28 +451,47 @@ static int deliver(sa_net *net, proj *j, worker *w) {
       for (uint64_t q = a; q < b; q++) {
         sa_tick d = pt->delay ? pt->delay[q] : j->dconst;
         double *to = j->sign == 0 && pt->wd[q] >= 0 ? ex : buf;
-        to[(size_t)((stamp + d) % nslots) * n + pt->target[q]] += pt->wd[q];
+        size_t slot = (size_t)((stamp + d) % nslots);
+        to[slot * n + pt->target[q]] += pt->wd[q];
+        inbox x = inbox_open(blk, slot);
+        inbox_put(&x, pt->target[q]);
+        inbox_close(blk, slot, &x);
       }
     } else if (!pt->delay) {
-      size_t off = (size_t)((stamp + j->dconst) % nslots) * n;
-      double *rex = ex + off, *rin = in + off;
+      size_t slot = (size_t)((stamp + j->dconst) % nslots);
+      double *rex = ex + slot * n, *rin = in + slot * n;
+      inbox x = inbox_open(blk, slot);
       if (j->receptor == SA_RECEPTOR_EXCITATORY) {
-        for (uint64_t q = a; q < b; q++) rex[pt->target[q]] += pt->w[q];
+        for (uint64_t q = a; q < b; q++) {
+          uint32_t tq = pt->target[q];
+          rex[tq] += pt->w[q];
+          inbox_put(&x, tq);
+        }
       } else if (j->receptor == SA_RECEPTOR_INHIBITORY) {
-        for (uint64_t q = a; q < b; q++) rin[pt->target[q]] += pt->w[q];
+        for (uint64_t q = a; q < b; q++) {
+          uint32_t tq = pt->target[q];
+          rin[tq] += pt->w[q];
+          inbox_put(&x, tq);
+        }
       } else {
         for (uint64_t q = a; q < b; q++) {
+          uint32_t tq = pt->target[q];
           float wq = pt->w[q];
-          (wq >= 0 ? rex : rin)[pt->target[q]] += wq;
+          (wq >= 0 ? rex : rin)[tq] += wq;
+          inbox_put(&x, tq);
         }
       }
+      inbox_close(blk, slot, &x);
     } else {
       for (uint64_t q = a; q < b; q++) {
-        size_t off = (size_t)((stamp + pt->delay[q]) % nslots) * n;
+        size_t slot = (size_t)((stamp + pt->delay[q]) % nslots);
         float wq = pt->w[q];
         int exc = j->receptor == SA_RECEPTOR_EXCITATORY ||
                   (j->receptor == SA_RECEPTOR_AUTO && wq >= 0);
-        (exc ? ex : in)[off + pt->target[q]] += wq;
+        (exc ? ex : in)[slot * n + pt->target[q]] += wq;
+        inbox x = inbox_open(blk, slot);
+        inbox_put(&x, pt->target[q]);
+        inbox_close(blk, slot, &x);
       }
     }
   }

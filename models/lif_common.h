@@ -1,0 +1,140 @@
+/* lif_common.h: the update loop the LIF models share (models/ only).
+ * SPDX-License-Identifier: MIT
+ *
+ * A LIF model gives three small functions; sa__lif_step runs them over a
+ * block in NEST's order:
+ *   pass    the branch-free vector loop over the block: V from the state
+ *           at t, then the synaptic variables decay as if no input arrived
+ *           (each written as the full expression with the input 0.0, so
+ *           that adding an input later gives the bits of the one-pass
+ *           form: (x + 0.0) + in == x + in for every in the ring can hold,
+ *           which is never -0). It stores, per chunk of SA_LIF_CHUNK
+ *           nodes, how many are at or above theta (SA_LIF_ROWS below).
+ *   take    one node's inputs arriving at t+h, for the nodes listed in
+ *           the block (about 5 % in a typical network); returns the change in
+ *           the count of nodes at or above theta (lif_delta adds its
+ *           inputs to V).
+ *   spiked  (optional) what a spike does besides the reset.
+ * Refractory nodes are not marked per node (a counter per node was an 8
+ * byte read and write per node and step for the ~1 % of nodes that need
+ * it): the block keeps the list of its nodes that fired in the last
+ * round(t_ref/h) ticks, ascending by id, and after the pass puts their V
+ * back to the held value, which is what NEST's clamp computes. Then the
+ * threshold pass, only over chunks whose count is not 0. */
+#ifndef SA_LIF_COMMON_H
+#define SA_LIF_COMMON_H
+#include "sa_model.h"
+
+#define SA_LIF_CHUNK 64u
+_Static_assert(SA_LIF_CHUNK == 64, "a chunk is a word of sa_block.hit");
+
+/* The loop of a pass: AT, an expression that is 1 when node c + j ends the
+ * step at or above theta and 0 otherwise, for every node of [lo, hi), in
+ * chunks of SA_LIF_CHUNK starting at lo (c the chunk's first node, j
+ * counting from 0 in it); cnt[w] gets chunk w's sum. The inner loop has a
+ * constant trip count and indexes from the chunk's base pointers (write
+ * AT as f(V + c, ..., j)), which GCC vectorises with no set-up per chunk:
+ * with a variable bound and 32-bit indices c + j (which may wrap, as far
+ * as it knows) the set-up cost as much as the work. */
+#define SA_LIF_ROWS(lo, hi, cnt, c, j, AT)                                  \
+  do {                                                                      \
+    uint32_t c = (lo), w_ = 0;                                              \
+    for (; (hi) - c >= SA_LIF_CHUNK; c += SA_LIF_CHUNK, w_++) {             \
+      int32_t n_ = 0;                                                       \
+      for (uint32_t j = 0; j < SA_LIF_CHUNK; j++) n_ += (AT);               \
+      (cnt)[w_] = n_;                                                       \
+    }                                                                       \
+    if (c < (hi)) {                                                         \
+      int32_t n_ = 0;                                                       \
+      for (uint32_t j = 0; j < (hi) - c; j++) n_ += (AT);                   \
+      (cnt)[w_] = n_;                                                       \
+    }                                                                       \
+  } while (0)
+
+/* Room for `need` entries in b->rf2 (amortised growth). */
+int sa__refr_reserve(sa_block *b, size_t need);
+
+/* Checkpoints keep NEST's per-node counter, "r" (refractory steps left),
+ * derived from and turned back into the blocks' lists; load after V (the
+ * held value is V's). */
+int sa__lif_save_refr(const sa_pop *p, const sa_ckpt *ck, const char *pre);
+int sa__lif_load_refr(sa_pop *p, const sa_ckpt *ck, const char *pre,
+                      const double *V);
+
+/* rf2, holding n entries, becomes the list; rf the scratch. */
+static inline void sa__refr_swap(sa_block *b, size_t n) {
+  sa_refr *t = b->rf;
+  size_t tc = b->cap;
+  b->rf = b->rf2;
+  b->cap = b->cap2;
+  b->rf2 = t;
+  b->cap2 = tc;
+  b->nrf = n;
+}
+
+typedef void (*sa_lif_pass)(void *m, uint32_t lo, uint32_t hi, int32_t *cnt);
+typedef int (*sa_lif_take)(void *m, uint32_t i, double ex, double in);
+typedef void (*sa_lif_spiked)(void *m, uint32_t i);
+
+/* Inlined into each model's update (and so into each of its
+ * SA_VECTOR_CLONES), where the function arguments are constants and are
+ * inlined in turn: no indirect calls. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int sa__lif_step(sa_block *b, sa_tick k, sa_spikebuf *out,
+                               void *m, double *V, double theta,
+                               double v_reset, int64_t ref, sa_lif_pass pass,
+                               sa_lif_take take, sa_lif_spiked spiked) {
+  const uint32_t lo = b->lo, hi = b->hi;
+  int32_t *cnt = b->cross;
+  pass(m, lo, hi, cnt);
+  double *ex = b->ex, *in = b->in;
+  for (size_t q = 0, na = *b->na; q < na; q++) {
+    const uint32_t i = b->at[q], w = (i - lo) / SA_LIF_CHUNK;
+    b->hit[w] = 0;
+    cnt[w] += take(m, i, ex[i], in[i]);
+    ex[i] = 0;
+    in[i] = 0;
+  }
+  *b->na = 0;
+  /* Refractory nodes hold V (counted if the held value is at or above
+   * theta, as NEST would; a count too high only lengthens the scan). */
+  const sa_refr *old = b->rf;
+  const size_t nold = b->nrf;
+  for (size_t r = 0; r < nold; r++) {
+    V[old[r].id] = old[r].v;
+    cnt[(old[r].id - lo) / SA_LIF_CHUNK] += old[r].v >= theta;
+  }
+  /* The next list: the entries still refractory at k+1 and the new
+   * spikes, merged by id. */
+  size_t q = 0, nnew = 0;
+  for (size_t w = 0; w < b->nw; w++) {
+    int32_t crossed = cnt[w];
+    if (crossed <= 0) continue;
+    const uint32_t c = lo + (uint32_t)w * SA_LIF_CHUNK;
+    const uint32_t e = hi - c < SA_LIF_CHUNK ? hi : c + SA_LIF_CHUNK;
+    size_t need = nnew + (nold - q) + (size_t)crossed;
+    if (need > b->cap2 && sa__refr_reserve(b, need)) return SA_ENOMEM;
+    sa_refr *nl = b->rf2;
+    for (uint32_t i = c; crossed > 0 && i < e; i++) {
+      if (!(V[i] >= theta)) continue;
+      crossed--;
+      for (; q < nold && old[q].id <= i; q++)
+        if (old[q].id < i && k + 1 < old[q].until) nl[nnew++] = old[q];
+      V[i] = v_reset;
+      int rc = sa__emit(out, k + 1, i);
+      if (rc) return rc;
+      if (spiked) spiked(m, i);
+      if (ref > 0) nl[nnew++] = (sa_refr){k + 1 + ref, v_reset, i};
+    }
+  }
+  if (nnew + (nold - q) > b->cap2 &&
+      sa__refr_reserve(b, nnew + (nold - q)))
+    return SA_ENOMEM;
+  for (; q < nold; q++)
+    if (k + 1 < old[q].until) b->rf2[nnew++] = old[q];
+  sa__refr_swap(b, nnew);
+  return 0;
+}
+#endif
