@@ -49,6 +49,9 @@ static int check_plastic(sa_net *net, proj *j) {
       return sa__seterr(net, rc, "projection '%s' (%s): %s", j->name,
                         j->rules[r]->name, msg);
   }
+  /* After the first run the sign is settled (sa_net_proj_set_weights
+   * keeps it up to date) and plastic weights live in wd, not w. */
+  if (net->frozen) return 0;
   if (j->receptor == SA_RECEPTOR_INHIBITORY) {
     j->sign = -1;
   } else if (j->receptor == SA_RECEPTOR_EXCITATORY) {

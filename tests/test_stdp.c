@@ -338,6 +338,13 @@ START_TEST(rule_errors) {
   sa_rule_set_param(net, 0, 0, "tau_plus", 20.0);
   ck_assert_int_eq(sa_net_run(net, 10, NULL), 0);
   ck_assert_int_eq(sa_rule_set_param(net, 0, 0, "lambda", 0.1), SA_EBUSY);
+  /* A neuron parameter may change between runs; the next run prepares
+   * again, and the weights, by then plastic doubles, keep their sign. */
+  ck_assert_int_eq(sa_pop_set_param(net, 1, "I_e", 100.0), 0);
+  ck_assert_int_eq(sa_net_run(net, 10, NULL), 0);
+  double wr[4];
+  ck_assert_int_eq(sa_net_proj_weights(net, 0, wr), 0);
+  for (int i = 0; i < 4; i++) ck_assert(wr[i] > 0 && wr[i] <= 5.0);
   sa_net_destroy(net);
 }
 END_TEST
