@@ -133,8 +133,10 @@ static void fini(sa_pop *p) {
 static int set_init(sa_pop *p, const char *var, uint32_t i, double v) {
   state *s = p->state;
   const params *pp = p->params;
-  if (strcmp(var, "V_m") != 0) return SA_ENOENT;
-  s->V[i] = v - pp->E_L;
+  if (!strcmp(var, "V_m")) s->V[i] = v - pp->E_L;
+  else if (!strcmp(var, "g_ex")) s->g_ex[i] = v;
+  else if (!strcmp(var, "g_in")) s->g_in[i] = v;
+  else return SA_ENOENT;
   return 0;
 }
 

@@ -93,8 +93,10 @@ static void fini(sa_pop *p) {
 static int set_init(sa_pop *p, const char *var, uint32_t i, double v) {
   state *s = p->state;
   const params *pp = p->params;
-  if (strcmp(var, "V_m") != 0) return SA_ENOENT;
-  s->V[i] = v - pp->E_L;
+  if (!strcmp(var, "V_m")) s->V[i] = v - pp->E_L;
+  else if (!strcmp(var, "I_syn_ex")) s->i_ex[i] = v;
+  else if (!strcmp(var, "I_syn_in")) s->i_in[i] = v;
+  else return SA_ENOENT;
   return 0;
 }
 

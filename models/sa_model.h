@@ -14,6 +14,9 @@
 
 typedef struct sa_pop sa_pop;
 
+/* At most this many state variables per model take initial values. */
+#define SA_MAX_INIT_VARS 8
+
 typedef struct sa_param_desc {
   const char *name;
   const char *unit;
@@ -160,9 +163,10 @@ struct sa_pop {
   uint32_t *src_id;
   size_t src_n, src_cap, src_next;
   int src_sorted;
-  /* Initial values (only V_m so far), drawn at first prepare. */
-  int has_init;
-  sa_dist init_V;
+  /* Initial values, drawn at first prepare: bit v of init_mask says that
+   * state_vars[v] has the distribution init[v]. */
+  uint32_t init_mask;
+  sa_dist init[SA_MAX_INIT_VARS];
   int initialised;
 };
 

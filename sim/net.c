@@ -197,11 +197,18 @@ int sa__dist_ok(const sa_dist *d) {
   return d->kind == SA_DIST_CONST;
 }
 
+/* Each variable has its own stream per node; the first (V_m) keeps the
+ * key it had when it was the only one, so old networks draw the same. */
 void sa__apply_init(sa_net *net, sa_pop *p) {
   sa_rng r;
-  for (uint32_t i = 0; i < p->n; i++) {
-    sa_rng_seed(&r, net->seed, SA_RNG_KEY(SA_RNG_INIT, p->index), i);
-    p->vt->set_init(p, "V_m", i, sa__draw(&p->init_V, &r));
+  for (int v = 0; v < SA_MAX_INIT_VARS; v++) {
+    if (!(p->init_mask >> v & 1)) continue;
+    uint64_t key = SA_RNG_KEY(SA_RNG_INIT, (uint64_t)p->index |
+                                               (uint64_t)v << 32);
+    for (uint32_t i = 0; i < p->n; i++) {
+      sa_rng_seed(&r, net->seed, key, i);
+      p->vt->set_init(p, p->vt->state_vars[v], i, sa__draw(&p->init[v], &r));
+    }
   }
 }
 
@@ -209,16 +216,20 @@ int sa_pop_set_init(sa_net *net, int pop, const char *var, const sa_dist *d) {
   if (pop < 0 || pop >= net->npops)
     return sa__seterr(net, SA_EINVAL, "no population %d", pop);
   sa_pop *p = net->pops[pop];
-  int found = 0;
-  for (const char *const *v = p->vt->state_vars; *v; v++)
-    found |= !strcmp(*v, var);
-  if (!found || strcmp(var, "V_m"))
+  int v = 0;
+  while (p->vt->state_vars[v] && strcmp(p->vt->state_vars[v], var)) v++;
+  /* A variable the model cannot set refuses a probe that writes node 0's
+   * present value back (the state is still at rest here). */
+  double now = 0;
+  if (!p->vt->state_vars[v] || v >= SA_MAX_INIT_VARS || p->n == 0 ||
+      p->vt->get_state(p, var, 0, &now) ||
+      p->vt->set_init(p, var, 0, now) == SA_ENOENT)
     return sa__seterr(net, SA_ENOENT, "model %s has no initial value '%s'",
                   p->vt->name, var);
   if (!sa__dist_ok(d))
     return sa__seterr(net, SA_EINVAL, "bad distribution for '%s'", var);
-  p->init_V = *d;
-  p->has_init = 1;
+  p->init[v] = *d;
+  p->init_mask |= 1u << v;
   if (p->initialised) sa__apply_init(net, p);
   return 0;
 }

@@ -218,7 +218,7 @@ int sa_net_prepare(sa_net *net) {
   for (int i = 0; i < net->npops; i++) {
     sa_pop *p = net->pops[i];
     if (!p->initialised) {
-      if (p->has_init) sa__apply_init(net, p);
+      if (p->init_mask) sa__apply_init(net, p);
       p->initialised = 1;
     }
     if (sort_sources(p)) return sa__seterr(net, SA_ENOMEM, "out of memory");

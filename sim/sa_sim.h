@@ -98,8 +98,10 @@ int sa_net_add_population(sa_net *net, const char *name, const char *model,
  * sentences) in sa_net_prepare. Fails with: SA_ENOENT (unknown parameter
  * of that model), SA_EINVAL (bad population index or non-finite value). */
 int sa_pop_set_param(sa_net *net, int pop, const char *name, double value);
-/* Initial value of a state variable ("V_m") drawn per node.
- * Fails with: SA_ENOENT (no such state variable), SA_EINVAL. */
+/* Initial value of a state variable drawn per node, each variable from
+ * its own stream: "V_m" for every neuron model, "I_syn_ex"/"I_syn_in"
+ * (lif_exp), "g_ex"/"g_in" (lif_cond_exp). Fails with: SA_ENOENT (no such
+ * state variable, or one the model cannot set), SA_EINVAL. */
 int sa_pop_set_init(sa_net *net, int pop, const char *var, const sa_dist *d);
 /* spike_source only: the spike times (ms, ascending) of one node; times are
  * rounded to the grid. Fails with: SA_EINVAL (not a spike_source, node out of

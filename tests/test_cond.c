@@ -304,8 +304,55 @@ START_TEST(nest_defaults_and_state) {
   ck_assert_int_eq(sa_pop_get_state(net, 0, "g_in", 0, &v), 0);
   ck_assert_int_eq(sa_pop_get_state(net, 0, "I_syn_ex", 0, &v), SA_ENOENT);
   sa_dist g = {SA_DIST_CONST, 1.0, 0};
-  ck_assert_int_eq(sa_pop_set_init(net, 0, "g_ex", &g), SA_ENOENT);
+  ck_assert_int_eq(sa_pop_set_init(net, 0, "I_syn_ex", &g), SA_ENOENT);
+  ck_assert_int_eq(sa_pop_set_init(net, 0, "tau_m", &g), SA_ENOENT);
   sa_net_destroy(net);
+}
+END_TEST
+
+/* Brian's COBA example starts the conductances at random values: g_ex and
+ * g_in take distributions like V_m, each from its own stream, so adding
+ * them leaves the V_m draws as they were. */
+static sa_net *init_net(int with_g) {
+  sa_net *net;
+  sa_net_create(&net, 0.1, 7);
+  sa_net_add_population(net, "c", "lif_cond_exp", 4000, NULL);
+  sa_dist v = {SA_DIST_NORMAL, -65.0, 5.0};
+  sa_dist ge = {SA_DIST_NORMAL, 40.0, 15.0}, gi = {SA_DIST_CONST, 200.0, 0};
+  ck_assert_int_eq(sa_pop_set_init(net, 0, "V_m", &v), 0);
+  if (with_g) {
+    ck_assert_int_eq(sa_pop_set_init(net, 0, "g_ex", &ge), 0);
+    ck_assert_int_eq(sa_pop_set_init(net, 0, "g_in", &gi), 0);
+  }
+  ck_assert_int_eq(sa_net_prepare(net), 0);
+  return net;
+}
+
+START_TEST(initial_conductances) {
+  sa_net *a = init_net(0), *b = init_net(1);
+  double sum = 0, sq = 0, va, vb, g, g1;
+  for (uint32_t i = 0; i < 4000; i++) {
+    sa_pop_get_state(a, 0, "V_m", i, &va);
+    sa_pop_get_state(b, 0, "V_m", i, &vb);
+    ck_assert_double_eq(va, vb);
+    sa_pop_get_state(a, 0, "g_ex", i, &g);
+    ck_assert_double_eq(g, 0.0);
+    sa_pop_get_state(b, 0, "g_in", i, &g);
+    ck_assert_double_eq(g, 200.0);
+    sa_pop_get_state(b, 0, "g_ex", i, &g);
+    sum += g;
+    sq += g * g;
+  }
+  double mean = sum / 4000, sd = sqrt(sq / 4000 - mean * mean);
+  ck_assert_double_eq_tol(mean, 40.0, 4 * 15.0 / sqrt(4000));  /* 4 sigma */
+  ck_assert_double_eq_tol(sd, 15.0, 1.0);
+  /* Without input they decay exactly from there. */
+  sa_pop_get_state(b, 0, "g_ex", 9, &g);
+  ck_assert_int_eq(sa_net_run(b, 1, NULL), 0);
+  sa_pop_get_state(b, 0, "g_ex", 9, &g1);
+  ck_assert_double_eq_tol(g1, g * exp(-0.1 / 0.2), 1e-12 * fabs(g));
+  sa_net_destroy(a);
+  sa_net_destroy(b);
 }
 END_TEST
 
@@ -355,6 +402,7 @@ int main(void) {
   tcase_add_test(tc, dc_exact_spikes_and_refractory);
   tcase_add_test(tc, vector_lanes_agree);
   tcase_add_test(tc, nest_defaults_and_state);
+  tcase_add_test(tc, initial_conductances);
   tcase_add_test(tc, parameter_checks);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

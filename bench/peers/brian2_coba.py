@@ -4,7 +4,7 @@
 #
 #     /usr/bin/python3 bench/peers/brian2_coba.py --mode runtime|standalone
 #         [--duration 1000] [--seed 42] [--threads 1] [--builddir DIR]
-#         [--method euler] [--g-init zero|example]
+#         [--method euler] [--g-init example|zero]
 #
 # Brian's COBA example (benchmark 1 of Brette et al. 2007, R. Brette, as in
 # Brian 1 and early Brian2 examples/COBA.py) with its numbers, in physical
@@ -16,11 +16,10 @@
 # v(0) = (randn() * 5 - 5) mV above E_L.
 # As synalign runs it (bench/coba.json): threshold v >= V_th,
 # refractory t_ref + dt = 5.1 ms, delay 0.1 ms (tools/brian2_reference.py);
-# the conductances start at 0 (--g-init example draws them as the example
-# does, N(4, 1.5) g_L and N(20, 12) g_L; synalign cannot yet initialise
-# state other than V_m) and the "kick" population of bench/coba.json, the
-# same spike times, starts the activity (the network is bistable without
-# the example's random initial conductances: see bench/README.md).
+# the conductances start as in the example, N(4, 1.5) g_L and N(20, 12) g_L
+# (--g-init zero starts them at 0), and the "kick" population of
+# bench/coba.json, the same spike times, makes sure the activity starts
+# (the network is bistable: see bench/README.md).
 # Prints one RESULT line (bench/peers/b2common.py says what is measured).
 import json
 import os
@@ -33,7 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def main():
-    args = b2common.parse(__doc__, method="euler", g_init="zero",
+    args = b2common.parse(__doc__, method="euler", g_init="example",
                           net=os.path.join(ROOT, "coba.json"))
     name = f"coba_{args.method}_{args.g_init}_t{args.threads}"
     b2 = b2common.setup(args, name)
