@@ -137,29 +137,6 @@ void sa_memck_destroy(sa_memck *m) {
 
 /* ---- HDF5 file ------------------------------------------------------ */
 
-static int attr_str(hid_t loc, const char *name, const char *val) {
-  hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR), a = -1;
-  int ok = t >= 0 && sp >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 &&
-           H5Tset_cset(t, H5T_CSET_UTF8) >= 0 &&
-           (a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
-           H5Awrite(a, t, &val) >= 0;
-  if (a >= 0) H5Aclose(a);
-  if (sp >= 0) H5Sclose(sp);
-  if (t >= 0) H5Tclose(t);
-  return ok ? 0 : -1;
-}
-
-static int attr_num(hid_t loc, const char *name, hid_t ft, hid_t mt,
-                    const void *v) {
-  hid_t sp = H5Screate(H5S_SCALAR), a = -1;
-  int ok = sp >= 0 &&
-           (a = H5Acreate2(loc, name, ft, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
-           H5Awrite(a, mt, v) >= 0;
-  if (a >= 0) H5Aclose(a);
-  if (sp >= 0) H5Sclose(sp);
-  return ok ? 0 : -1;
-}
-
 static int write_entries(hid_t f, const sa_memck *m) {
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
   if (lcpl < 0 || H5Pset_create_intermediate_group(lcpl, 1) < 0) return -1;
@@ -198,17 +175,20 @@ int sa_ckfile_write(const char *path, const sa_memck *m,
   hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   int threads = meta->threads;
   if (f >= 0 &&
-      attr_str(f, "kind", "synalign checkpoint") == 0 &&
-      attr_str(f, "synalign_version", SA_VERSION) == 0 &&
-      attr_str(f, "config", meta->config_text ? meta->config_text : "") == 0 &&
-      attr_str(f, "config_path",
-               meta->config_path ? meta->config_path : "") == 0 &&
-      attr_num(f, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &meta->seed) == 0 &&
-      attr_num(f, "threads", H5T_STD_I32LE, H5T_NATIVE_INT, &threads) == 0 &&
-      attr_num(f, "dt", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->dt) == 0 &&
-      attr_num(f, "tstop", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-               &meta->tstop) == 0 &&
-      attr_num(f, "now", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &meta->now) == 0 &&
+      sa__h5_attr_str(f, "kind", "synalign checkpoint") == 0 &&
+      sa__h5_attr_str(f, "synalign_version", SA_VERSION) == 0 &&
+      sa__h5_attr_str(f, "config", meta->config_text) == 0 &&
+      sa__h5_attr_str(f, "config_path", meta->config_path) == 0 &&
+      sa__h5_attr(f, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
+                  &meta->seed) == 0 &&
+      sa__h5_attr(f, "threads", H5T_STD_I32LE, H5T_NATIVE_INT, 0,
+                  &threads) == 0 &&
+      sa__h5_attr(f, "dt", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,
+                  &meta->dt) == 0 &&
+      sa__h5_attr(f, "tstop", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,
+                  &meta->tstop) == 0 &&
+      sa__h5_attr(f, "now", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,
+                  &meta->now) == 0 &&
       write_entries(f, m) == 0 && H5Fflush(f, H5F_SCOPE_LOCAL) >= 0)
     rc = 0;
   if (f >= 0 && H5Fclose(f) < 0) rc = SA_EIO;

@@ -8,8 +8,5 @@
  * or errlen 0). */
 void sa__io_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* The innermost message of this thread's HDF5 error stack, on one line,
- * in buf (the outer ones only repeat "H5Dwrite failed", the inner one says
- * "No space left"); "HDF5 error" when the stack is empty. */
-const char *sa__h5_detail(char buf[256]);
+#include "sa_h5.h"   /* HDF5 helpers (learn/ uses them too) */
 #endif

@@ -161,46 +161,6 @@ static double stamp_ms(const sa_writer *w, sa_tick s)
 
 /* ---- attributes ---------------------------------------------------------- */
 
-static int attr_write(hid_t loc, const char *name, hid_t ftype, hid_t mtype,
-                      hid_t space, const void *buf)
-{
-  hid_t a = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
-  if (a < 0)
-    return -1;
-  herr_t rc = H5Awrite(a, mtype, buf);
-  if (H5Aclose(a) < 0)
-    rc = -1;
-  return rc < 0 ? -1 : 0;
-}
-
-static int attr_scalar(hid_t loc, const char *name, hid_t ftype, hid_t mtype,
-                       const void *buf)
-{
-  hid_t s = H5Screate(H5S_SCALAR);
-  if (s < 0)
-    return -1;
-  int rc = attr_write(loc, name, ftype, mtype, s, buf);
-  H5Sclose(s);
-  return rc;
-}
-
-/* Variable-length UTF-8 string: the config text can be long, and a vlen
- * attribute keeps it in the global heap instead of the object header. */
-static int attr_vstr(hid_t loc, const char *name, const char *val)
-{
-  hid_t t = H5Tcopy(H5T_C_S1);
-  if (t < 0)
-    return -1;
-  int rc = -1;
-  if (H5Tset_size(t, H5T_VARIABLE) >= 0 &&
-      H5Tset_cset(t, H5T_CSET_UTF8) >= 0) {
-    const char *v = val != NULL ? val : "";
-    rc = attr_scalar(loc, name, t, t, &v);
-  }
-  H5Tclose(t);
-  return rc;
-}
-
 /* Fixed-size string type of len bytes (NUL-terminated, NUL-padded). */
 static hid_t fstr_type(size_t len)
 {
@@ -225,7 +185,7 @@ static int write_status(hid_t file, const char *status, int create)
     return -1;
   int rc = -1;
   if (create) {
-    rc = attr_scalar(file, "status", t, t, buf);
+    rc = sa__h5_attr(file, "status", t, t, 0, buf);
   } else {
     /* Modify in place: after H5Fstart_swmr_write, creating is forbidden. */
     hid_t a = H5Aopen(file, "status", H5P_DEFAULT);
@@ -263,25 +223,19 @@ static int root_attrs(hid_t file, const sa_provenance *prov)
     prov = &none;
   uint32_t magic = SONATA_MAGIC;
   uint32_t version[2] = {0, 1};
-  hsize_t two = 2;
-  hid_t s2 = H5Screate_simple(1, &two, NULL);
-  if (s2 < 0)
-    return -1;
-  int rc = attr_write(file, "version", H5T_STD_U32LE, H5T_NATIVE_UINT32, s2,
-                      version);
-  H5Sclose(s2);
-  if (rc < 0 ||
-      attr_scalar(file, "magic", H5T_STD_U32LE, H5T_NATIVE_UINT32,
+  if (sa__h5_attr(file, "version", H5T_STD_U32LE, H5T_NATIVE_UINT32, 2,
+                  version) < 0 ||
+      sa__h5_attr(file, "magic", H5T_STD_U32LE, H5T_NATIVE_UINT32, 0,
                   &magic) < 0 ||
-      attr_vstr(file, "synalign_version", SA_VERSION) < 0 ||
-      attr_scalar(file, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64,
+      sa__h5_attr_str(file, "synalign_version", SA_VERSION) < 0 ||
+      sa__h5_attr(file, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0,
                   &prov->seed) < 0 ||
-      attr_scalar(file, "dt", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+      sa__h5_attr(file, "dt", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,
                   &prov->dt) < 0 ||
-      attr_scalar(file, "tstop", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+      sa__h5_attr(file, "tstop", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0,
                   &prov->tstop) < 0 ||
-      attr_vstr(file, "config", prov->config_text) < 0 ||
-      attr_vstr(file, "config_path", prov->config_path) < 0 ||
+      sa__h5_attr_str(file, "config", prov->config_text) < 0 ||
+      sa__h5_attr_str(file, "config_path", prov->config_path) < 0 ||
       write_status(file, "running", 1) < 0)
     return -1;
   return 0;
@@ -312,11 +266,11 @@ static int pop_layout(hid_t spikes, wpop *wp, uint32_t n_nodes, hid_t dcpl)
   int8_t by_time = 2;
   uint64_t nn = n_nodes;
   if (ft < 0 || mt < 0 ||
-      attr_scalar(g, "sorting", ft, mt, &by_time) < 0 ||
-      attr_scalar(g, "n_nodes", H5T_STD_U64LE, H5T_NATIVE_UINT64, &nn) < 0)
+      sa__h5_attr(g, "sorting", ft, mt, 0, &by_time) < 0 ||
+      sa__h5_attr(g, "n_nodes", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &nn) < 0)
     goto out;
   wp->ds_t = make_dataset(g, "timestamps", H5T_IEEE_F64LE, dcpl);
-  if (wp->ds_t < 0 || attr_vstr(wp->ds_t, "units", "ms") < 0)
+  if (wp->ds_t < 0 || sa__h5_attr_str(wp->ds_t, "units", "ms") < 0)
     goto out;
   wp->ds_id = make_dataset(g, "node_ids", H5T_STD_U64LE, dcpl);
   if (wp->ds_id < 0)
@@ -1076,7 +1030,7 @@ static int time_axis(hid_t mg, wrep *r)
   hsize_t tchunk = 256;
   r->ds_time3 = fixed_dataset(mg, "time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                               3, t3);
-  if (r->ds_time3 < 0 || attr_vstr(r->ds_time3, "units", "ms") < 0)
+  if (r->ds_time3 < 0 || sa__h5_attr_str(r->ds_time3, "units", "ms") < 0)
     return -1;
   hid_t tcpl = H5Pcreate(H5P_DATASET_CREATE);
   if (tcpl < 0)
@@ -1084,7 +1038,7 @@ static int time_axis(hid_t mg, wrep *r)
   if (H5Pset_chunk(tcpl, 1, &tchunk) >= 0)
     r->ds_times = make_dataset(mg, "times", H5T_IEEE_F64LE, tcpl);
   H5Pclose(tcpl);
-  if (r->ds_times < 0 || attr_vstr(r->ds_times, "units", "ms") < 0)
+  if (r->ds_times < 0 || sa__h5_attr_str(r->ds_times, "units", "ms") < 0)
     return -1;
   return 0;
 }
@@ -1115,13 +1069,13 @@ static int report_layout(sa_writer *w, wrep *r, sa_net *net, int proj,
   if (pg < 0)
     goto out;
   const char *rule = sa_net_proj_rule(net, proj, r->rule >= 0 ? r->rule : 0);
-  if (attr_vstr(pg, "source", sa_net_pop_name(net,
-                    sa_net_proj_source(net, proj))) < 0 ||
-      attr_vstr(pg, "target", sa_net_pop_name(net,
-                    sa_net_proj_target(net, proj))) < 0 ||
-      attr_vstr(pg, "rule", rule != NULL ? rule : "static") < 0 ||
+  const char *from = sa_net_pop_name(net, sa_net_proj_source(net, proj));
+  const char *to = sa_net_pop_name(net, sa_net_proj_target(net, proj));
+  if (sa__h5_attr_str(pg, "source", from) < 0 ||
+      sa__h5_attr_str(pg, "target", to) < 0 ||
+      sa__h5_attr_str(pg, "rule", rule != NULL ? rule : "static") < 0 ||
       (r->rule >= 0 &&
-       attr_vstr(pg, "estimate_of", sa_net_proj_name(net, proj)) < 0))
+       sa__h5_attr_str(pg, "estimate_of", sa_net_proj_name(net, proj)) < 0))
     goto out;
   hsize_t dims[2] = {0, r->nsyn}, maxd[2] = {H5S_UNLIMITED, r->nsyn};
   hsize_t chunk[2] = {1, r->nsyn < 65536 ? r->nsyn : 65536};
@@ -1134,9 +1088,9 @@ static int report_layout(sa_writer *w, wrep *r, sa_net *net, int proj,
   r->ds_data = H5Dcreate2(pg, "data", H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl,
                           H5P_DEFAULT);
   if (r->ds_data < 0 ||
-      attr_vstr(r->ds_data, "units",
-                weight_units(sa_net_pop_model(net,
-                             sa_net_proj_target(net, proj)))) < 0)
+      sa__h5_attr_str(r->ds_data, "units",
+                      weight_units(sa_net_pop_model(net,
+                                   sa_net_proj_target(net, proj)))) < 0)
     goto out;
   mg = H5Gcreate2(pg, "mapping", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (mg < 0 ||
@@ -1324,8 +1278,8 @@ static int series_layout(sa_writer *w, wrep *r, const char *proj,
     goto out;
   r->ds_data = H5Dcreate2(sg, "data", H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl,
                           H5P_DEFAULT);
-  if (r->ds_data < 0 || attr_vstr(r->ds_data, "metrics", cols) < 0 ||
-      attr_vstr(r->ds_data, "units", "") < 0)
+  if (r->ds_data < 0 || sa__h5_attr_str(r->ds_data, "metrics", cols) < 0 ||
+      sa__h5_attr_str(r->ds_data, "units", "") < 0)
     goto out;
   mg = H5Gcreate2(sg, "mapping", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   if (mg < 0 || time_axis(mg, r) < 0)

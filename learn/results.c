@@ -12,7 +12,7 @@
  * finished run. HDF5's own error printing is silenced around each call
  * (the library never prints) and restored after. */
 #include "internal.h"
-#include <hdf5.h>
+#include "sa_h5.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,81 +38,22 @@ static void quiet_off(const quiet *q)
   H5Eset_auto2(H5E_DEFAULT, q->fn, q->data);
 }
 
-static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *ud)
-{
-  (void)n;
-  if (e->desc != NULL && e->desc[0] != '\0')
-    snprintf(ud, 128, "%s", e->desc);
-  return 0;
-}
-
 /* The innermost HDF5 message ("No space left on device"), not the outer
  * "H5Dwrite failed" wrappers. */
 static void h5_err(char *err, size_t errlen, const char *what)
 {
-  char d[128] = "HDF5 error";
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, d);
-  sa__errf(err, errlen, "%s: %s", what, d);
-}
-
-static int attr_write(hid_t loc, const char *name, hid_t ftype, hid_t mtype,
-                      hid_t space, const void *buf)
-{
-  hid_t a = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
-  if (a < 0)
-    return -1;
-  herr_t rc = H5Awrite(a, mtype, buf);
-  if (H5Aclose(a) < 0)
-    rc = -1;
-  return rc < 0 ? -1 : 0;
-}
-
-static int attr_scalar(hid_t loc, const char *name, hid_t ftype, hid_t mtype,
-                       const void *buf)
-{
-  hid_t s = H5Screate(H5S_SCALAR);
-  if (s < 0)
-    return -1;
-  int rc = attr_write(loc, name, ftype, mtype, s, buf);
-  H5Sclose(s);
-  return rc;
+  char d[256];
+  sa__errf(err, errlen, "%s: %s", what, sa__h5_detail(d));
 }
 
 static int attr_f64(hid_t loc, const char *name, double v)
 {
-  return attr_scalar(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
+  return sa__h5_attr(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, &v);
 }
 
 static int attr_i64(hid_t loc, const char *name, int64_t v)
 {
-  return attr_scalar(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v);
-}
-
-/* Variable-length UTF-8: the command line can be long. */
-static int attr_str(hid_t loc, const char *name, const char *val)
-{
-  hid_t t = H5Tcopy(H5T_C_S1);
-  if (t < 0)
-    return -1;
-  int rc = -1;
-  if (H5Tset_size(t, H5T_VARIABLE) >= 0 &&
-      H5Tset_cset(t, H5T_CSET_UTF8) >= 0) {
-    const char *v = val != NULL ? val : "";
-    rc = attr_scalar(loc, name, t, t, &v);
-  }
-  H5Tclose(t);
-  return rc;
-}
-
-static int attr_array(hid_t loc, const char *name, hid_t ftype, hid_t mtype,
-                      hsize_t n, const void *buf)
-{
-  hid_t s = H5Screate_simple(1, &n, NULL);
-  if (s < 0)
-    return -1;
-  int rc = attr_write(loc, name, ftype, mtype, s, buf);
-  H5Sclose(s);
-  return rc;
+  return sa__h5_attr(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, 0, &v);
 }
 
 static int write_ds(hid_t g, const char *name, hid_t ftype, hid_t mtype,
@@ -130,7 +71,7 @@ static int write_ds(hid_t g, const char *name, hid_t ftype, hid_t mtype,
   int rc = H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0 ? -1
                                                                        : 0;
   if (rc == 0 && units != NULL)
-    rc = attr_str(d, "units", units);
+    rc = sa__h5_attr_str(d, "units", units);
   if (H5Dclose(d) < 0)
     rc = -1;
   return rc;
@@ -159,14 +100,14 @@ int sa_lfile_create(sa_lfile **out, const char *path, int overwrite,
     free(f);
     return SA_EIO;
   }
-  int rc = attr_str(f->file, "synalign_version", SA_VERSION);
-  rc |= attr_str(f->file, "format", "synalign-learn 1");
-  rc |= attr_str(f->file, "command_line", command);
-  rc |= attr_str(f->file, "task", task);
-  rc |= attr_str(f->file, "status", "running");
+  int rc = sa__h5_attr_str(f->file, "synalign_version", SA_VERSION);
+  rc |= sa__h5_attr_str(f->file, "format", "synalign-learn 1");
+  rc |= sa__h5_attr_str(f->file, "command_line", command);
+  rc |= sa__h5_attr_str(f->file, "task", task);
+  rc |= sa__h5_attr_str(f->file, "status", "running");
   if (n_seeds > 0)
-    rc |= attr_array(f->file, "seeds", H5T_STD_U64LE, H5T_NATIVE_UINT64,
-                     (hsize_t)n_seeds, seeds);
+    rc |= sa__h5_attr(f->file, "seeds", H5T_STD_U64LE, H5T_NATIVE_UINT64,
+                      (hsize_t)n_seeds, seeds);
   if (rc == 0) {
     f->metrics = H5Gcreate2(f->file, "metrics", H5P_DEFAULT, H5P_DEFAULT,
                             H5P_DEFAULT);
@@ -202,19 +143,19 @@ static int run_attrs(hid_t g, const sa_learn_config *c,
   int32_t sizes[MAXL + 1];
   for (int i = 0; i < c->n_sizes; i++)
     sizes[i] = c->sizes[i];
-  int rc = attr_str(g, "algo", c->algo);
-  rc |= attr_scalar(g, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &c->seed);
-  rc |= attr_str(g, "synalign_version", SA_VERSION);
-  rc |= attr_array(g, "layers", H5T_STD_I32LE, H5T_NATIVE_INT32,
-                   (hsize_t)c->n_sizes, sizes);
-  rc |= attr_str(g, "act", sa_learn_enum_name("act", c->act));
-  rc |= attr_str(g, "out_act", c->loss == SA_LOSS_MSE
-                 ? sa_learn_enum_name("act", c->out_act >= 0 ? c->out_act
-                                                             : c->act)
-                 : c->loss == SA_LOSS_SIGMOID_CE ? "sigmoid" : "softmax");
-  rc |= attr_str(g, "loss", sa_learn_enum_name("loss", c->loss));
-  rc |= attr_str(g, "optim", sa_learn_enum_name("optim", c->optim));
-  rc |= attr_str(g, "init", sa_learn_enum_name("init", c->init));
+  int rc = sa__h5_attr_str(g, "algo", c->algo);
+  rc |= sa__h5_attr(g, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &c->seed);
+  rc |= sa__h5_attr_str(g, "synalign_version", SA_VERSION);
+  rc |= sa__h5_attr(g, "layers", H5T_STD_I32LE, H5T_NATIVE_INT32,
+                    (hsize_t)c->n_sizes, sizes);
+  rc |= sa__h5_attr_str(g, "act", sa_learn_enum_name("act", c->act));
+  const char *out_act = c->loss == SA_LOSS_MSE
+      ? sa_learn_enum_name("act", c->out_act >= 0 ? c->out_act : c->act)
+      : c->loss == SA_LOSS_SIGMOID_CE ? "sigmoid" : "softmax";
+  rc |= sa__h5_attr_str(g, "out_act", out_act);
+  rc |= sa__h5_attr_str(g, "loss", sa_learn_enum_name("loss", c->loss));
+  rc |= sa__h5_attr_str(g, "optim", sa_learn_enum_name("optim", c->optim));
+  rc |= sa__h5_attr_str(g, "init", sa_learn_enum_name("init", c->init));
   rc |= attr_f64(g, "lr", c->lr);
   rc |= attr_f64(g, "bias_lr_scale", c->bias_lr_scale);
   rc |= attr_f64(g, "momentum", c->momentum);
@@ -358,7 +299,7 @@ int sa_lfile_close(sa_lfile *f, int complete, char *err, size_t errlen)
   quiet_on(&q);
   int rc = 0;
   if (H5Adelete(f->file, "status") < 0 ||
-      attr_str(f->file, "status", complete ? "complete" : "incomplete") < 0)
+      sa__h5_attr_str(f->file, "status", complete ? "complete" : "incomplete") < 0)
     rc = -1;
   if (H5Gclose(f->metrics) < 0)
     rc = -1;
