@@ -45,8 +45,9 @@
  * whatever the input statistics.
  *
  * Cost (bench/plastic): a pre spike's row walk is the whole price of
- * STDP. Per synapse it reads the target's newest post spikes
- * from one prefetched cache line (struct recent) and does, on average,
+ * STDP, one pass per row that updates each weight and delivers it
+ * (pre_deliver). Per synapse it reads the target's newest post spikes
+ * from one prefetched line (struct recent) and does, on average,
  * about one facilitation and one depression from the decay tables; the
  * loop is specialised per pairing and weight dependence. */
 #include "sa_rule.h"
@@ -617,4 +618,5 @@ static int load(void *vs, const sa_syn_view *v, const sa_ckpt *ck,
 
 const sa_rule_vt sa_rule_stdp = {
   "stdp", 1, SA_RULE_PLASTIC, sizeof(params), descs, set_option, check,
-  create, destroy, post, pre, materialize, slice_end, NULL, save, load};
+  create, destroy, post, pre, materialize, slice_end, NULL, save, load,
+  pre_deliver};
