@@ -42,12 +42,29 @@
  * K+ at t_last and the post time): materialize() does that for snapshots,
  * and slice_end() does it every HORIZON for sources that have been silent,
  * so post histories need keep only the last HORIZON plus the maximal delay,
- * whatever the input statistics. */
+ * whatever the input statistics.
+ *
+ * Cost (bench/plastic): a pre spike's row walk is the whole price of
+ * STDP, one pass per row that updates each weight and delivers it
+ * (pre_deliver). Per synapse it reads the target's newest post spikes
+ * from one prefetched block (struct recent) and does, on average,
+ * about one facilitation and one depression from the decay tables; the
+ * loop is specialised per pairing and weight dependence. */
 #include "sa_rule.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__GNUC__)
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#define NOINLINE __attribute__((noinline))
+#define PREFETCH(a) __builtin_prefetch(a)
+#else
+#define NOINLINE
+#define ALWAYS_INLINE static inline
+#define PREFETCH(a) ((void)(a))
+#endif
 
 typedef struct params {
   double tau_plus, tau_minus, lambda, alpha, mu_plus, mu_minus, Wmax;
@@ -70,6 +87,25 @@ typedef struct hist {
   size_t start, n, cap;
 } hist;
 
+/* The newest NREC post spikes of a target, newest first, in one 128-byte
+ * aligned block of two 64-byte lines (FAST stamps and their K- each);
+ * past the end of the history t is NO_SPIKE. A pre spike's walk stops at
+ * the first post spike its source has already seen, so it almost always
+ * ends in the first line (94 % of CUBA's plastic events) or the second
+ * (98 %), which the row loop prefetches a few synapses ahead (targets are
+ * random, and a separate stamp array, K- array and header were three
+ * cache misses a synapse). The full history stays in hist for the walks
+ * that go further, pruning and checkpoints. The block may keep spikes
+ * that pruning dropped from hist; a walk never reaches them (slice_end
+ * keeps one spike every future walk stops at). */
+enum { NREC = 8, FAST = 4 };
+typedef struct recent {
+  struct { sa_tick t[FAST]; double k[FAST]; } q[NREC / FAST];
+} recent;
+#define REC_T(r, i) ((r)->q[(i) / FAST].t[(i) % FAST])
+#define REC_K(r, i) ((r)->q[(i) / FAST].k[(i) % FAST])
+#define NO_SPIKE INT64_MIN
+
 /* Decay factors e^(-n dt / tau) for n ticks, tabulated with the same
  * expression exp() would get, so a lookup is bit-identical to the call;
  * beyond the table (41 tau for tau = 20 ms, dt = 0.1 ms) exp() is called. */
@@ -78,7 +114,10 @@ enum { NTAB = 8192 };
 typedef struct state {
   params p;
   double dt;
+  double alambda;    /* alpha lambda, grouped as depress() groups it */
   double ep[NTAB], em[NTAB];   /* tau_plus, tau_minus */
+  double tail_plus, tail_minus;  /* 2 ep[NTAB - 1], 2 em[NTAB - 1] */
+  recent *rec;       /* per target, 64-byte aligned */
   double *kplus;     /* per source: K+ just after its last spike */
   sa_tick *tlast;    /* per source: last spike stamp, -1 = none */
   sa_tick *tseen;    /* per source: posts seen up to here are applied */
@@ -128,31 +167,51 @@ static void destroy(void *vs) {
     free(s->h[j].k);
   }
   free(s->h);
+  free(s->rec);
   free(s->kplus);
   free(s->tlast);
   free(s->tseen);
   free(s);
 }
 
+/* Target j's block from the last NREC spikes of its history. */
+static void rec_fill(state *s, uint32_t j) {
+  recent *r = &s->rec[j];
+  const hist *h = &s->h[j];
+  for (int i = 0; i < NREC; i++) {
+    REC_T(r, i) = NO_SPIKE;
+    REC_K(r, i) = 0.0;
+    if ((size_t)i < h->n) {
+      REC_T(r, i) = h->t[h->start + h->n - 1 - i];
+      REC_K(r, i) = h->k[h->start + h->n - 1 - i];
+    }
+  }
+}
+
 static int create(void **out, const void *vp, const sa_syn_view *v) {
   state *s = calloc(1, sizeof *s);
   if (!s) return SA_ENOMEM;
   s->p = *(const params *)vp;
+  s->alambda = s->p.alpha * s->p.lambda;
   s->kplus = calloc(v->n_src ? v->n_src : 1, sizeof *s->kplus);
   s->tlast = malloc((v->n_src ? v->n_src : 1) * sizeof *s->tlast);
   s->tseen = malloc((v->n_src ? v->n_src : 1) * sizeof *s->tseen);
   s->h = calloc(v->n_tgt ? v->n_tgt : 1, sizeof *s->h);
+  s->rec = aligned_alloc(64, (v->n_tgt ? v->n_tgt : 1) * sizeof *s->rec);
   s->n_tgt = v->n_tgt;
-  if (!s->kplus || !s->tlast || !s->tseen || !s->h) {
+  if (!s->kplus || !s->tlast || !s->tseen || !s->h || !s->rec) {
     destroy(s);
     return SA_ENOMEM;
   }
   for (uint32_t i = 0; i < v->n_src; i++) s->tlast[i] = s->tseen[i] = -1;
+  for (uint32_t j = 0; j < v->n_tgt; j++) rec_fill(s, j);
   s->dt = v->dt;
   for (int n = 0; n < NTAB; n++) {
     s->ep[n] = exp((double)(-n) * v->dt / s->p.tau_plus);
     s->em[n] = exp((double)(-n) * v->dt / s->p.tau_minus);
   }
+  s->tail_plus = 2.0 * s->ep[NTAB - 1];
+  s->tail_minus = 2.0 * s->em[NTAB - 1];
   s->horizon = llround(HORIZON_MS / v->dt);
   if (s->horizon < 1) s->horizon = 1;
   s->next_prune = s->horizon;
@@ -205,38 +264,103 @@ static int post(void *vs, const sa_syn_view *v, const sa_tick *stamp,
   (void)v;
   state *s = vs;
   for (size_t i = 0; i < n; i++) {
-    hist *h = &s->h[id[i]];
+    recent *r = &s->rec[id[i]];
     double k = 1.0;
-    if (h->n && !s->p.nearest) {
-      size_t last = h->start + h->n - 1;
-      k = h->k[last] * decay_minus(s, stamp[i] - h->t[last]) + 1.0;
-    }
-    int rc = hist_push(h, stamp[i], k);
+    if (REC_T(r, 0) != NO_SPIKE && !s->p.nearest)
+      k = REC_K(r, 0) * decay_minus(s, stamp[i] - REC_T(r, 0)) + 1.0;
+    int rc = hist_push(&s->h[id[i]], stamp[i], k);
     if (rc) return rc;
+    for (int j = NREC - 1; j > 0; j--) {
+      REC_T(r, j) = REC_T(r, j - 1);
+      REC_K(r, j) = REC_K(r, j - 1);
+    }
+    REC_T(r, 0) = stamp[i];
+    REC_K(r, 0) = k;
   }
   return 0;
 }
 
-/* NEST's facilitate_ / depress_, on the signed weight. */
-static double facilitate(const params *p, double wmax, double w, double k) {
-  double nw = w / wmax + p->lambda * powmu(1.0 - w / wmax, p->mu_plus) * k;
+/* NEST's facilitate_ / depress_, on the signed weight; alambda is alpha
+ * lambda. With mu a constant 0 or 1 at the call site they compile to the
+ * additive or multiplicative form (x^0 = 1 and 1.0 k = k exactly). */
+static inline double facilitate(double lambda, double mu, double wmax,
+                                double w, double k) {
+  double nw = w / wmax + lambda * powmu(1.0 - w / wmax, mu) * k;
   return nw < 1.0 ? nw * wmax : wmax;
 }
 
-static double depress(const params *p, double wmax, double w, double k) {
-  double nw =
-      w / wmax - p->alpha * p->lambda * powmu(w / wmax, p->mu_minus) * k;
+static inline double depress(double alambda, double mu, double wmax,
+                             double w, double k) {
+  double nw = w / wmax - alambda * powmu(w / wmax, mu) * k;
   return nw > 0.0 ? nw * wmax : 0.0;
 }
 
-/* Apply to synapse q (target history h, delay d) the facilitation of the
- * post spikes seen in (from, until], i.e. stamps in (from - d, until - d].
- * Returns the index of the newest post spike strictly before until - d, or
- * SIZE_MAX, for the depression that may follow. */
-static inline size_t facilitate_window(const state *s, const sa_syn_view *v,
-                                uint64_t q, uint32_t src, const hist *h,
-                                sa_tick d, sa_tick from, sa_tick until) {
-  const double wmax = v->sign * s->p.Wmax;
+/* facilitate() with K = kp e^(-n dt / tau_plus) and depress() with
+ * K = k0 e^(-n dt / tau_minus), n >= 0 ticks. Beyond the tables exp() is
+ * skipped when the change provably cannot move x = w/wmax: a change below
+ * x 2^-54 rounds back to x (half an ulp is more), so the result is, bit
+ * for bit, what the whole expression gives. Bound: for 0 < x <= 1 the
+ * weight dependence is <= 1, and e^(-n dt/tau) < tail = 2 e^(-(NTAB - 1)
+ * dt/tau) for n >= NTAB (the factor 2 covers the roundings). Depression
+ * of synapses onto long-silent targets took exp() on 11 % of CUBA's
+ * plastic events. */
+static NOINLINE double fac_far(const state *s, double mup, double wmax,
+                               double w, double kp, sa_tick n) {
+  double x = w / wmax;
+  if (x > 0.0 && x <= 1.0 && s->p.lambda * kp * s->tail_plus < x * 0x1p-54)
+    return x < 1.0 ? x * wmax : wmax;
+  return facilitate(s->p.lambda, mup, wmax, w, kp * decay_plus(s, n));
+}
+
+static NOINLINE double dep_far(const state *s, double mum, double wmax,
+                               double w, double k0, sa_tick n) {
+  double x = w / wmax;
+  if (x > 0.0 && x <= 1.0 && s->alambda * k0 * s->tail_minus < x * 0x1p-54)
+    return x * wmax;
+  return depress(s->alambda, mum, wmax, w, k0 * decay_minus(s, n));
+}
+
+/* What a pre spike's walk needs of the source: the window (from, until]
+ * of seen times to facilitate, the time of the spike (until), and K+ at
+ * its previous spike tl (-1: none, so no facilitation). */
+typedef struct prectx {
+  sa_tick from, until, tl;
+  double kp, wmax;
+  /* The state's constants, copied: the compiler cannot keep fields of the
+   * state in registers across the weight stores, which might alias them. */
+  double lambda, alambda;
+  const double *ep, *em;
+  const recent *rec;
+} prectx;
+
+static prectx ctx(const state *s, const sa_syn_view *v, uint32_t src,
+                  sa_tick until) {
+  prectx c = {s->tseen[src], until, s->tlast[src], s->kplus[src],
+              v->sign * s->p.Wmax, s->p.lambda, s->alambda, s->ep, s->em,
+              s->rec};
+  return c;
+}
+
+ALWAYS_INLINE double fac_n(const state *s, const prectx *c, double mup,
+                           double w, sa_tick n) {
+  if (n >= NTAB) return fac_far(s, mup, c->wmax, w, c->kp, n);
+  return facilitate(c->lambda, mup, c->wmax, w, c->kp * c->ep[n]);
+}
+
+ALWAYS_INLINE double dep_n(const state *s, const prectx *c, double mum,
+                           double w, double k0, sa_tick n) {
+  if (n >= NTAB) return dep_far(s, mum, c->wmax, w, k0, n);
+  return depress(c->alambda, mum, c->wmax, w, k0 * c->em[n]);
+}
+
+/* Synapse weight w, delay d, target history h: the facilitation of the
+ * post spikes seen in (from, until], i.e. stamps in (from - d, until - d],
+ * then, if dep, the depression by the newest post spike seen strictly
+ * before until. The general walk, over the whole history; syn() below is
+ * the same on the target's block. */
+static double syn_hist(const state *s, const hist *h, const prectx *c,
+                       double w, sa_tick d, int dep) {
+  const params *p = &s->p;
   size_t lo = h->start + h->n, kidx = SIZE_MAX;
   /* Walk back from the newest spike: skip those seen after `until`, note
    * the newest one seen strictly before `until` (depression), stop at the
@@ -244,51 +368,158 @@ static inline size_t facilitate_window(const state *s, const sa_syn_view *v,
    * depression index is known). */
   for (size_t i = h->start + h->n; i-- > h->start;) {
     sa_tick seen = h->t[i] + d;
-    if (seen < until && kidx == SIZE_MAX) kidx = i;
-    if (seen <= from) break;
-    if (seen <= until) lo = i;
+    if (seen < c->until && kidx == SIZE_MAX) kidx = i;
+    if (seen <= c->from) break;
+    if (seen <= c->until) lo = i;
   }
-  if (s->tlast[src] >= 0) {
-    double w = v->w[q];
+  if (c->tl >= 0)
     for (size_t i = lo; i < h->start + h->n; i++) {
       sa_tick seen = h->t[i] + d;
-      if (seen > until) break;
-      double k = s->kplus[src] * decay_plus(s, seen - s->tlast[src]);
-      w = facilitate(&s->p, wmax, w, k);
+      if (seen > c->until) break;
+      w = fac_n(s, c, p->mu_plus, w, seen - c->tl);
     }
-    v->w[q] = w;
+  if (dep && kidx != SIZE_MAX) {
+    w = dep_n(s, c, p->mu_minus, w, p->nearest ? 1.0 : h->k[kidx],
+              c->until - (h->t[kidx] + d));
   }
-  return kidx;
+  return w;
 }
 
-static void pre(void *vs, sa_syn_view *v, sa_tick stamp, uint32_t src) {
-  state *s = vs;
-  const double wmax = v->sign * s->p.Wmax;
-  for (uint64_t q = v->row[src]; q < v->row[src + 1]; q++) {
-    sa_tick d = v->delay ? v->delay[q] : v->dconst;
-    const hist *h = &s->h[v->target[q]];
-    size_t kidx = facilitate_window(s, v, q, src, h, d, s->tseen[src], stamp);
-    if (kidx != SIZE_MAX) {
-      double k = s->p.nearest ? 1.0 : h->k[kidx];
-      k *= decay_minus(s, stamp - (h->t[kidx] + d));
-      v->w[q] = depress(&s->p, wmax, v->w[q], k);
+/* syn_hist on target tgt's block, falling back to the whole history when
+ * the walk does not stop inside the block; it goes on from spike i, with
+ * lo and kidx as the walk over the first i left them (see syn()). */
+static NOINLINE double syn_line(const state *s, uint32_t tgt,
+                                const prectx *c, double w, sa_tick d,
+                                int dep, int i, int lo, int kidx) {
+  const params *p = &s->p;
+  const recent *r = &s->rec[tgt];
+  for (; i < NREC && REC_T(r, i) != NO_SPIKE; i++) {
+    sa_tick seen = REC_T(r, i) + d;
+    if (seen < c->until && kidx < 0) kidx = i;
+    if (seen <= c->from) break;
+    if (seen <= c->until) lo = i;
+  }
+  if (i == NREC) return syn_hist(s, &s->h[tgt], c, w, d, dep);
+  if (c->tl >= 0)
+    for (int m = lo; m >= 0; m--) {     /* oldest first */
+      sa_tick seen = REC_T(r, m) + d;
+      if (seen > c->until) break;
+      w = fac_n(s, c, p->mu_plus, w, seen - c->tl);
+    }
+  if (dep && kidx >= 0) {
+    w = dep_n(s, c, p->mu_minus, w, p->nearest ? 1.0 : REC_K(r, kidx),
+              c->until - (REC_T(r, kidx) + d));
+  }
+  return w;
+}
+
+/* syn_line on the block's first FAST spikes (its first cache line), where
+ * almost every walk stops. nearest, mup and mum are constants in the
+ * specialised row loops. */
+ALWAYS_INLINE double syn(const state *s, uint32_t tgt, const prectx *c,
+                         double w, sa_tick d, int dep, int nearest,
+                         double mup, double mum) {
+  const sa_tick *t = c->rec[tgt].q[0].t;
+  const double *k = c->rec[tgt].q[0].k;
+  int i = 0, lo = -1, kidx = -1;
+  for (; i < FAST && t[i] != NO_SPIKE; i++) {
+    sa_tick seen = t[i] + d;
+    if (seen < c->until && kidx < 0) kidx = i;
+    if (seen <= c->from) break;
+    if (seen <= c->until) lo = i;
+  }
+  if (i == FAST) return syn_line(s, tgt, c, w, d, dep, i, lo, kidx);
+  if (c->tl >= 0)
+    for (int m = lo; m >= 0; m--) {     /* oldest first */
+      sa_tick seen = t[m] + d;
+      if (seen > c->until) break;
+      w = fac_n(s, c, mup, w, seen - c->tl);
+    }
+  if (dep && kidx >= 0)
+    w = dep_n(s, c, mum, w, nearest ? 1.0 : k[kidx],
+              c->until - (t[kidx] + d));
+  return w;
+}
+
+/* How many synapses ahead the row loop prefetches the target's block. */
+enum { AHEAD = 8 };
+
+/* The row of src at its spike: each weight updated, then, when ring is
+ * not NULL, added to the ring cell its arrival falls in (the core's
+ * delivery, fused: the row is walked once). */
+ALWAYS_INLINE void row_pre(const state *s, sa_syn_view *v, const prectx *c,
+                           uint32_t src, double *ring, size_t stride,
+                           int nslots, int nearest, double mup, double mum) {
+  const uint64_t a = v->row[src], b = v->row[src + 1];
+  const uint32_t *tg = v->target;
+  double *w = v->w;
+  /* Rows start at random places: ask for the whole row's weights (its
+   * targets are read now, for the first lines) rather than wait for the
+   * hardware to notice the stream. */
+  for (uint64_t q = a; q < b; q += 8) PREFETCH(&w[q]);
+  for (uint64_t q = a; q < b && q < a + AHEAD; q++) PREFETCH(&c->rec[tg[q]]);
+  if (!v->delay) {
+    const sa_tick d = v->dconst;
+    double *to = ring ? ring + (size_t)((c->until + d) % nslots) * stride
+                      : NULL;
+    for (uint64_t q = a; q < b; q++) {
+      if (q + AHEAD < b) PREFETCH(&c->rec[tg[q + AHEAD]]);
+      double nw = syn(s, tg[q], c, w[q], d, 1, nearest, mup, mum);
+      w[q] = nw;
+      if (to) to[tg[q]] += nw;
+    }
+  } else {
+    for (uint64_t q = a; q < b; q++) {
+      if (q + AHEAD < b) PREFETCH(&c->rec[tg[q + AHEAD]]);
+      const sa_tick d = v->delay[q];
+      double nw = syn(s, tg[q], c, w[q], d, 1, nearest, mup, mum);
+      w[q] = nw;
+      if (ring) ring[(size_t)((c->until + d) % nslots) * stride + tg[q]] += nw;
     }
   }
+}
+
+static void pre_deliver(void *vs, sa_syn_view *v, sa_tick stamp,
+                        uint32_t src, double *ring, size_t stride,
+                        int nslots) {
+  state *s = vs;
+  const params *p = &s->p;
+  const prectx c = ctx(s, v, src, stamp);
+  const int add = p->mu_plus == 0.0 && p->mu_minus == 0.0;
+  const int mul = p->mu_plus == 1.0 && p->mu_minus == 1.0;
+  /* One loop per pairing and weight dependence: no per-synapse tests of
+   * the options. */
+  if (p->nearest) {
+    if (add) row_pre(s, v, &c, src, ring, stride, nslots, 1, 0.0, 0.0);
+    else if (mul) row_pre(s, v, &c, src, ring, stride, nslots, 1, 1.0, 1.0);
+    else row_pre(s, v, &c, src, ring, stride, nslots, 1, p->mu_plus,
+                 p->mu_minus);
+  } else {
+    if (add) row_pre(s, v, &c, src, ring, stride, nslots, 0, 0.0, 0.0);
+    else if (mul) row_pre(s, v, &c, src, ring, stride, nslots, 0, 1.0, 1.0);
+    else row_pre(s, v, &c, src, ring, stride, nslots, 0, p->mu_plus,
+                 p->mu_minus);
+  }
   double kp = 1.0;
-  if (!s->p.nearest && s->tlast[src] >= 0)
-    kp = s->kplus[src] * decay_plus(s, stamp - s->tlast[src]) + 1.0;
+  if (!p->nearest && c.tl >= 0)
+    kp = c.kp * decay_plus(s, stamp - c.tl) + 1.0;
   s->kplus[src] = kp;
   s->tlast[src] = s->tseen[src] = stamp;
 }
 
+static void pre(void *vs, sa_syn_view *v, sa_tick stamp, uint32_t src) {
+  pre_deliver(vs, v, stamp, src, NULL, 0, 1);
+}
+
 static void bring_in(state *s, sa_syn_view *v, uint32_t src, sa_tick now) {
   if (s->tseen[src] >= now) return;
-  if (s->tlast[src] >= 0)
+  if (s->tlast[src] >= 0) {
+    const prectx c = ctx(s, v, src, now);
     for (uint64_t q = v->row[src]; q < v->row[src + 1]; q++) {
       sa_tick d = v->delay ? v->delay[q] : v->dconst;
-      facilitate_window(s, v, q, src, &s->h[v->target[q]], d, s->tseen[src],
-                        now);
+      v->w[q] = syn_line(s, v->target[q], &c, v->w[q], d, 0, 0, -1, -1);
     }
+  }
   s->tseen[src] = now;
 }
 
@@ -379,6 +610,7 @@ static int load(void *vs, const sa_syn_view *v, const sa_ckpt *ck,
     for (uint64_t i = 0; !rc && i < cnt[j]; i++)
       rc = hist_push(h, t[at + i], k[at + i]);
     at += cnt[j];
+    rec_fill(s, j);
   }
   free(cnt);
   free(t);
@@ -388,4 +620,5 @@ static int load(void *vs, const sa_syn_view *v, const sa_ckpt *ck,
 
 const sa_rule_vt sa_rule_stdp = {
   "stdp", 1, SA_RULE_PLASTIC, sizeof(params), descs, set_option, check,
-  create, destroy, post, pre, materialize, slice_end, NULL, save, load};
+  create, destroy, post, pre, materialize, slice_end, NULL, save, load,
+  pre_deliver};

@@ -230,15 +230,17 @@ static size_t train(unsigned *seed, double rate_hz, double T, double *out,
   return n;
 }
 
-static void replay(opts o, double sign) {
+/* Pre train at pre_hz; target j's post train at post_hz + step_hz j. */
+static void replay_rates(opts o, double sign, double pre_hz, double post_hz,
+                         double step_hz) {
   enum { N = 12, CAP = 2000 };
   const double T = 5000.0;
   unsigned seed = 12345;
   double *pre = malloc(CAP * sizeof *pre), *post[N];
-  size_t npre = train(&seed, 20.0, T - 50, pre, CAP), npost[N];
+  size_t npre = train(&seed, pre_hz, T - 50, pre, CAP), npost[N];
   for (int j = 0; j < N; j++) {
     post[j] = malloc(CAP * sizeof *post[j]);
-    npost[j] = train(&seed, 5.0 + 5.0 * j, T - 50, post[j], CAP);
+    npost[j] = train(&seed, post_hz + step_hz * j, T - 50, post[j], CAP);
     /* Keep the post spikes of each target at least two ticks apart so the
      * driver never hits the target's refractory tick. */
     for (size_t i = 1; i < npost[j]; i++)
@@ -270,6 +272,10 @@ static void replay(opts o, double sign) {
   sa_net_destroy(net);
 }
 
+static void replay(opts o, double sign) {
+  replay_rates(o, sign, 20.0, 5.0, 5.0);
+}
+
 START_TEST(replay_irregular_trains) {
   opts o = defaults();
   o.tau_plus = 16.8;
@@ -287,6 +293,30 @@ START_TEST(replay_irregular_trains) {
     }
   o.delay = 1.0;
   replay(o, 1.0);
+}
+END_TEST
+
+/* The rule reads a target's newest post spikes from a short line and
+ * walks its whole history only when a source has missed more of them;
+ * decays past its tables (819 ms here) are skipped when they cannot move
+ * the weight. A sparse pre train against dense and sparse post trains
+ * takes every one of those paths. */
+START_TEST(replay_long_walks_and_gaps) {
+  opts o = defaults();
+  o.tau_plus = 16.8;
+  o.tau_minus = 20.0;
+  o.alpha = 0.85;
+  o.Wmax = 15.0;
+  o.w0 = 7.5;
+  for (int nn = 0; nn < 2; nn++)
+    for (int mu = 0; mu < 2; mu++) {
+      o.nearest = nn;
+      o.mu_plus = o.mu_minus = mu;
+      replay_rates(o, 1.0, 1.0, 0.5, 9.0);
+      replay_rates(o, -1.0, 1.0, 0.5, 9.0);
+    }
+  o.delay = 1.0;
+  replay_rates(o, 1.0, 1.0, 0.5, 9.0);
 }
 END_TEST
 
@@ -357,6 +387,7 @@ int main(void) {
   tcase_add_test(tc, simultaneous_do_not_pair);
   tcase_add_test(tc, triplet_all_to_all_vs_nearest);
   tcase_add_test(tc, replay_irregular_trains);
+  tcase_add_test(tc, replay_long_walks_and_gaps);
   tcase_add_test(tc, bounds_and_inhibitory);
   tcase_add_test(tc, rule_errors);
   suite_add_tcase(s, tc);
