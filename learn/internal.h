@@ -85,7 +85,8 @@ struct sa_mlp {
   int pk_bs;
   int pk_k, pk_nrun;            /* columns kept, runs of them */
   int *pk_run;                  /* (first column, length) per run */
-  unsigned char *pk_nz;         /* n_0 flags: column non-zero somewhere */
+  uint32_t *pk_nz;              /* n_0: OR of |x| bits over the batch */
+  uint64_t pk_wver;             /* wver when pk_w got W_1's columns */
   float *pk_x;                  /* bs x pk_k: the kept columns of x */
   float *pk_w;                  /* n_1 x pk_k: W_1's kept columns in the
                                    forward pass, then dW_1's */
