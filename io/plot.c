@@ -316,9 +316,8 @@ typedef struct entry {
   int style;   /* 0 line, 1 square, 2 dashed line, 3 light band */
 } entry;
 
-/* A legend box in the top-right (bottom-right) corner of the plot area. */
-static void legend_at(fig *f, const axes *a, const entry *e, int n,
-                      int bottom)
+/* A legend box in the top-right corner of the plot area. */
+static void legend(fig *f, const axes *a, const entry *e, int n)
 {
   if (n == 0)
     return;
@@ -330,7 +329,7 @@ static void legend_at(fig *f, const axes *a, const entry *e, int n,
       w = tw;
   }
   double bw = w + 40, bh = 8 + 17 * n;
-  double x = a->x1 - bw - 8, y = bottom ? a->y1 - 8 - bh : a->y0 + 8;
+  double x = a->x1 - bw - 8, y = a->y0 + 8;
   cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
   cairo_rectangle(cr, x, y, bw, bh);
   cairo_fill_preserve(cr);
@@ -359,11 +358,6 @@ static void legend_at(fig *f, const axes *a, const entry *e, int n,
     set_gray(f, 0.1);
     text(f, x + 32, yy, e[i].label, 11, 0, 0.5, 0);
   }
-}
-
-static void legend(fig *f, const axes *a, const entry *e, int n)
-{
-  legend_at(f, a, e, n, 0);
 }
 
 static void title(fig *f, const char *s)
@@ -1796,20 +1790,47 @@ static int plot_curves(fig *f, const lfile *lf, const char *ttl)
   if (!(ehi > elo))
     elo -= 1, ehi += 1;
   double pad = 0.03 * (ehi - elo);
+  /* One legend for both panels, right of them: curves that end high and
+   * low at once leave no free corner inside. */
+  entry e[12];
+  int ne = 0;
+  rgb gray = {0.45, 0.45, 0.45};
+  for (int k = 0; k < lf->n && ne < 8; k++, ne++) {
+    const lalgo *A = &lf->a[k];
+    snprintf(e[ne].label, sizeof e[ne].label, "%s (%d seed%s)", A->name,
+             A->n, A->n == 1 ? "" : "s");
+    e[ne].c = color(A->index), e[ne].style = 0;
+  }
+  if (several) {
+    snprintf(e[ne].label, sizeof e[ne].label, "min-max over seeds");
+    e[ne].c = gray, e[ne].style = 3;
+    ne++;
+  }
+  if (maxL > 2) {
+    snprintf(e[ne].label, sizeof e[ne].label, "angle, layer %d", (int)maxL);
+    e[ne].c = gray, e[ne].style = 0;
+    ne++;
+    snprintf(e[ne].label, sizeof e[ne].label, "angle, layers 2-%d",
+             (int)maxL - 1);
+    e[ne].c = gray, e[ne].style = 2;
+    ne++;
+  }
+  double lw = 0;
+  for (int i = 0; i < ne; i++)
+    lw = fmax(lw, text_width(f, e[i].label, 11) + 40);
   title(f, ttl);
   double top = 40, bottom = 58, gap = 18;
   double ph = (f->h - top - bottom - gap) / 2;
+  double right = f->w - 20 - lw - 12;
   static const char *const ylabels[2] = {"test accuracy (%)",
                                          "weight angle (deg)"};
   for (int p = 0; p < 2; p++) {
-    axes a = {80, top + p * (ph + gap), f->w - 20, top + p * (ph + gap) + ph,
+    axes a = {80, top + p * (ph + gap), right, top + p * (ph + gap) + ph,
               elo - pad, ehi + pad, ylo[p], yhi[p]};
     nice_range(&a.ylo, &a.yhi, 4, p == 1);
     cairo_save(f->cr);
     cairo_rectangle(f->cr, a.x0, a.y0, a.x1 - a.x0, a.y1 - a.y0);
     cairo_clip(f->cr);
-    entry e[10];
-    int ne = 0;
     for (int k = 0; k < lf->n; k++) {
       const lalgo *A = &lf->a[k];
       hsize_t L;
@@ -1819,34 +1840,14 @@ static int plot_curves(fig *f, const lfile *lf, const char *ttl)
       else
         for (int col = first_angle_col(L); col < (int)L; col++)
           draw_curve(f, &a, A, col, color(A->index), col < (int)L - 1);
-      if (p == 0 && ne < 8) {
-        snprintf(e[ne].label, sizeof e[ne].label, "%s (%d seed%s)",
-                 A->name, A->n, A->n == 1 ? "" : "s");
-        e[ne].c = color(A->index);
-        e[ne].style = 0;
-        ne++;
-      }
     }
     cairo_restore(f->cr);
-    rgb gray = {0.45, 0.45, 0.45};
-    if (p == 0 && several) {
-      snprintf(e[ne].label, sizeof e[ne].label, "min-max over seeds");
-      e[ne].c = gray, e[ne].style = 3;
-      ne++;
-    }
-    if (p == 1 && maxL > 2) {
-      snprintf(e[ne].label, sizeof e[ne].label, "layer %d", (int)maxL);
-      e[ne].c = gray, e[ne].style = 0;
-      ne++;
-      snprintf(e[ne].label, sizeof e[ne].label, "layers 2-%d",
-               (int)maxL - 1);
-      e[ne].c = gray, e[ne].style = 2;
-      ne++;
-    }
     draw_axes(f, &a, "epoch", ylabels[p],
               AX_YTICKS | AX_XINT | (p == 1 ? AX_XTICKS | AX_XLABEL : 0));
-    legend_at(f, &a, e, ne, p == 0);
   }
+  /* legend() puts the box 8 units inside the top-right corner it is given. */
+  axes la = {right, top - 8, f->w - 12, top - 8 + ph, 0, 1, 0, 1};
+  legend(f, &la, e, ne);
   char buf[256];
   snprintf(buf, sizeof buf, "%s%s%slines: mean over seeds; angle between "
            "W_l^T and B_l, %s", lf->task[0] ? "task " : "", lf->task,

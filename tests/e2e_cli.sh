@@ -100,7 +100,10 @@ if "$SA_BIN" train --task digits --epochs 2 --quiet -o "$tmp/learn.h5" \
        tr -d ' \n')
   if [ "$rc" -eq 0 ] && [ "$sig" = 89504e470d0a1a0a ] &&
      [ "$wh" = 000001f40000012c ]; then ok
-  else bad "plot curves: exit $rc, signature '$sig', size '$wh': $(cat "$tmp/stderr")"; fi
+  else
+    bad "plot curves: exit $rc, signature '$sig', size '$wh':" \
+        "$(cat "$tmp/stderr")"
+  fi
 else
   echo "plot curves of a trained run: skipped ($(head -c 200 "$tmp/stderr"))"
 fi
