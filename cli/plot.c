@@ -10,7 +10,8 @@
 static const char usage_plot[] =
   "usage: synalign plot KIND FILE.h5 -o OUT.png|OUT.svg [options]\n"
   "\n"
-  "Draw a figure of a synalign (or any SONATA) file with cairo. KIND:\n"
+  "Draw a figure of a synalign (or any SONATA) file, or of the results of\n"
+  "synalign train/compare, with cairo. KIND:\n"
   "  raster      spikes, time x neuron, one band per population (density\n"
   "              shading where dots would overlap)\n"
   "  rates       population firing rates (Hz) over time\n"
@@ -18,18 +19,25 @@ static const char usage_plot[] =
   "              of weights over time, median and 5-95 % band\n"
   "  alignment   alignment metrics (/metrics/alignment/<projection>/) over\n"
   "              time, one panel per metric\n"
+  "  curves      a learning results file (synalign train/compare -o):\n"
+  "              test accuracy and weight angle (layers 2..L) against\n"
+  "              epoch, one colour per algorithm; the line is the mean\n"
+  "              over seeds, the band spans the lowest to highest seed\n"
   "\n"
   "options:\n"
   "  -o, --output FILE     .png or .svg (required)\n"
   "  --population NAME     raster/rates: only this population;\n"
-  "                        weights/alignment: only this projection\n"
-  "  --from MS, --to MS    time window (default: the whole file)\n"
+  "                        weights/alignment: only this projection;\n"
+  "                        curves: only this algorithm (--algo NAME)\n"
+  "  --from MS, --to MS    time window (default: the whole file; not for\n"
+  "                        curves)\n"
   "  --size WxH            pixels (PNG) or points (SVG), default 900x560\n"
   "  --title TEXT          title (default: kind and file name)\n"
   "  -h, --help            this text\n"
   "\n"
   "Exit status: 0 done, 1 failure writing the figure, 2 bad input (options,\n"
-  "a missing file, population or report).\n";
+  "a missing file, population or report; for curves, a file that is not a\n"
+  "learning results file).\n";
 
 static int parse_ms(const char *s, double *out)
 {
@@ -57,7 +65,8 @@ int sa_cmd_plot(int argc, char **argv)
     } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
       if (!v) return sa_cli_usage("plot", "%s needs a file name", a);
       out = v, i++;
-    } else if (!strcmp(a, "--population") || !strcmp(a, "--projection")) {
+    } else if (!strcmp(a, "--population") || !strcmp(a, "--projection") ||
+               !strcmp(a, "--algo")) {
       if (!v) return sa_cli_usage("plot", "%s needs a name", a);
       o.population = v, i++;
     } else if (!strcmp(a, "--from") || !strcmp(a, "--to")) {
@@ -95,11 +104,11 @@ int sa_cmd_plot(int argc, char **argv)
   }
   if (!kind)
     return sa_cli_usage("plot", "%s", "missing the kind (raster, rates, "
-                        "weights or alignment)");
+                        "weights, alignment or curves)");
   o.kind = sa_plot_kind(kind);
   if (o.kind < 0)
-    return sa_cli_usage("plot", "unknown kind '%s' (raster, rates, weights "
-                        "or alignment)", kind);
+    return sa_cli_usage("plot", "unknown kind '%s' (raster, rates, weights, "
+                        "alignment or curves)", kind);
   if (!in) return sa_cli_usage("plot", "%s", "missing the input file");
   if (!out) return sa_cli_usage("plot", "%s", "missing -o OUT.png|OUT.svg");
   if (!isnan(o.from_ms) && !isnan(o.to_ms) && !(o.from_ms < o.to_ms))

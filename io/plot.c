@@ -1,5 +1,5 @@
-/* plot.c: figures of spike files, weight reports and alignment metrics,
- * drawn with cairo into PNG or SVG.
+/* plot.c: figures of spike files, weight reports, alignment metrics and
+ * learning curves, drawn with cairo into PNG or SVG.
  * SPDX-License-Identifier: MIT */
 #include <ctype.h>
 #include <errno.h>
@@ -62,8 +62,8 @@ static const char *base_name(const char *path)
 int sa_plot_kind(const char *name)
 {
   static const char *const kinds[] = {"raster", "rates", "weights",
-                                      "alignment"};
-  for (int i = 0; name != NULL && i < 4; i++)
+                                      "alignment", "curves"};
+  for (int i = 0; name != NULL && i < 5; i++)
     if (strcmp(name, kinds[i]) == 0)
       return i;
   return -1;
@@ -259,7 +259,7 @@ static void nice_range(double *lo, double *hi, int n, int from_zero)
   *hi = ceil(*hi / st) * st;
 }
 
-enum { AX_XTICKS = 1, AX_XLABEL = 2, AX_YTICKS = 4 };
+enum { AX_XTICKS = 1, AX_XLABEL = 2, AX_YTICKS = 4, AX_XINT = 8 };
 
 static void draw_axes(fig *f, const axes *a, const char *xlabel,
                       const char *ylabel, int flags)
@@ -286,6 +286,8 @@ static void draw_axes(fig *f, const axes *a, const char *xlabel,
     }
   }
   double xst = nice_step(a->xhi - a->xlo, 8);
+  if ((flags & AX_XINT) && xst < 1)
+    xst = 1;   /* epochs: no tick between two */
   set_gray(f, 0.2);
   for (double v = ceil(a->xlo / xst - 1e-9) * xst; v <= a->xhi + xst * 1e-9;
        v += xst) {
@@ -1461,13 +1463,407 @@ static int plot_alignment(fig *f, serlist *l, double from, double to,
   return 0;
 }
 
+/* ---- learning curves ---------------------------------------------------- */
+
+/* One run of a learning results file: /metrics/<algo>/<seed>/ as
+ * learn/results.c writes it (layout in docs/learning.md). */
+typedef struct lrun {
+  hsize_t E;            /* epochs */
+  hsize_t L;            /* weight layers: columns of weight_angle */
+  double *epoch, *acc;  /* E each */
+  double *ang;          /* E x L, degrees, NaN where there is no B_l */
+} lrun;
+
+typedef struct lalgo {
+  char name[64];
+  int index;   /* among all the file's algorithms: its colour */
+  lrun *run;
+  int n;
+} lalgo;
+
+typedef struct lfile {
+  lalgo *a;
+  int n;
+  char task[64];
+} lfile;
+
+static void lfile_free(lfile *lf)
+{
+  for (int i = 0; i < lf->n; i++) {
+    for (int r = 0; r < lf->a[i].n; r++) {
+      free(lf->a[i].run[r].epoch);
+      free(lf->a[i].run[r].acc);
+      free(lf->a[i].run[r].ang);
+    }
+    free(lf->a[i].run);
+  }
+  free(lf->a);
+  memset(lf, 0, sizeof *lf);
+}
+
+/* A rank-1 (E) or rank-2 (E x cols) numeric dataset of g as doubles.
+ * SA_ENOENT: missing or of another rank or type. */
+static int read_f64(hid_t g, const char *name, int rank, hsize_t *dims,
+                    double **out)
+{
+  *out = NULL;
+  if (H5Lexists(g, name, H5P_DEFAULT) <= 0)
+    return SA_ENOENT;
+  hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+  if (d < 0)
+    return SA_ENOENT;
+  int rc = SA_ENOENT;
+  hid_t sp = H5Dget_space(d), t = H5Dget_type(d);
+  hsize_t dd[2] = {0, 1};
+  H5T_class_t cl = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+  if (sp >= 0 && H5Sget_simple_extent_ndims(sp) == rank &&
+      H5Sget_simple_extent_dims(sp, dd, NULL) == rank &&
+      (cl == H5T_FLOAT || cl == H5T_INTEGER)) {
+    size_t n = (size_t)dd[0] * (size_t)dd[1];
+    *out = malloc((n > 0 ? n : 1) * sizeof **out);
+    rc = *out == NULL ? SA_ENOMEM : 0;
+    if (rc == 0 && n > 0 &&
+        H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) <
+            0) {
+      free(*out);
+      *out = NULL;
+      rc = SA_EIO;
+    }
+  }
+  if (t >= 0)
+    H5Tclose(t);
+  if (sp >= 0)
+    H5Sclose(sp);
+  H5Dclose(d);
+  dims[0] = dd[0], dims[1] = dd[1];
+  return rc;
+}
+
+/* The name of the i-th link of g (name order) if it is a group. */
+static int subgroup_name(hid_t g, hsize_t i, char *name, size_t n)
+{
+  ssize_t len = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i,
+                                   name, n, H5P_DEFAULT);
+  if (len <= 0 || (size_t)len >= n)
+    return 0;
+  hid_t o = H5Oopen(g, name, H5P_DEFAULT);
+  if (o < 0)
+    return 0;
+  int is_group = H5Iget_type(o) == H5I_GROUP;
+  H5Oclose(o);
+  return is_group;
+}
+
+static int load_run(hid_t g, const char *in, const char *algo,
+                    const char *seed, lrun *r, char *err, size_t errlen)
+{
+  memset(r, 0, sizeof *r);
+  hsize_t de[2], da[2], dw[2];
+  int rc = read_f64(g, "epoch", 1, de, &r->epoch);
+  if (rc == 0)
+    rc = read_f64(g, "test_accuracy", 1, da, &r->acc);
+  if (rc == 0)
+    rc = read_f64(g, "weight_angle", 2, dw, &r->ang);
+  if (rc == SA_ENOMEM) {
+    set_err(err, errlen, "%s: out of memory", in);
+    return rc;
+  }
+  if (rc != 0 || da[0] != de[0] || dw[0] != de[0] || dw[1] < 1) {
+    set_err(err, errlen, "%s: /metrics/%s/%s is not a learning run (it "
+            "needs epoch, test_accuracy and weight_angle of one length)", in,
+            algo, seed);
+    return SA_EINVAL;
+  }
+  r->E = de[0], r->L = dw[1];
+  return 0;
+}
+
+/* Every run of every algorithm (or only `only`), in name order. A file
+ * without the root attribute format = "synalign-learn ..." is refused. */
+static int load_curves(hid_t f, const char *in, const char *only, lfile *lf,
+                       char *err, size_t errlen)
+{
+  memset(lf, 0, sizeof *lf);
+  char fmt[64];
+  if (attr_text(f, "format", fmt, sizeof fmt) != 0 ||
+      strncmp(fmt, "synalign-learn", 14) != 0 ||
+      H5Lexists(f, "metrics", H5P_DEFAULT) <= 0) {
+    set_err(err, errlen, "%s is not a learning results file (no root "
+            "attribute format = \"synalign-learn 1\"; synalign train -o and "
+            "synalign compare -o write them)", in);
+    return SA_EINVAL;
+  }
+  attr_text(f, "task", lf->task, sizeof lf->task);
+  hid_t m = H5Gopen2(f, "metrics", H5P_DEFAULT);
+  H5G_info_t gi;
+  if (m < 0 || H5Gget_info(m, &gi) < 0) {
+    if (m >= 0)
+      H5Gclose(m);
+    set_err(err, errlen, "%s: cannot read /metrics", in);
+    return SA_EIO;
+  }
+  int rc = 0;
+  lf->a = calloc(gi.nlinks > 0 ? gi.nlinks : 1, sizeof *lf->a);
+  if (lf->a == NULL)
+    rc = SA_ENOMEM;
+  int index = 0;
+  for (hsize_t i = 0; rc == 0 && i < gi.nlinks; i++) {
+    lalgo *A = &lf->a[lf->n];
+    if (!subgroup_name(m, i, A->name, sizeof A->name))
+      continue;
+    A->index = index++;
+    if (only != NULL && strcmp(only, A->name) != 0)
+      continue;
+    hid_t ga = H5Gopen2(m, A->name, H5P_DEFAULT);
+    H5G_info_t si;
+    if (ga < 0 || H5Gget_info(ga, &si) < 0) {
+      if (ga >= 0)
+        H5Gclose(ga);
+      continue;
+    }
+    A->run = calloc(si.nlinks > 0 ? si.nlinks : 1, sizeof *A->run);
+    if (A->run == NULL)
+      rc = SA_ENOMEM;
+    lf->n++;   /* owns A->run from here */
+    for (hsize_t k = 0; rc == 0 && k < si.nlinks; k++) {
+      char seed[64];
+      if (!subgroup_name(ga, k, seed, sizeof seed))
+        continue;
+      hid_t gs = H5Gopen2(ga, seed, H5P_DEFAULT);
+      if (gs < 0)
+        continue;
+      lrun *r = &A->run[A->n];
+      rc = load_run(gs, in, A->name, seed, r, err, errlen);
+      H5Gclose(gs);
+      if (rc == 0 && r->E > 0)
+        A->n++;
+      else
+        free(r->epoch), free(r->acc), free(r->ang);
+    }
+    H5Gclose(ga);
+    if (rc == 0 && A->n == 0) {
+      free(A->run);
+      lf->n--;   /* no finished epoch: nothing to draw */
+    }
+  }
+  H5Gclose(m);
+  if (rc == SA_ENOMEM)
+    set_err(err, errlen, "%s: out of memory", in);
+  if (rc == 0 && lf->n == 0) {
+    if (only != NULL)
+      set_err(err, errlen, "%s has no finished epochs of '%s' (under "
+              "/metrics)", in, only);
+    else
+      set_err(err, errlen, "%s has no finished epochs (nothing under "
+              "/metrics)", in);
+    rc = SA_ENOENT;
+  }
+  return rc;
+}
+
+/* Mean, min and max over the runs of A at epoch index i of the test
+ * accuracy (col < 0) or of weight-angle column col; the epoch in *ep.
+ * Returns how many runs have a finite value there. */
+static int curve_at(const lalgo *A, int col, hsize_t i, double *ep,
+                    double *mean, double *lo, double *hi)
+{
+  int n = 0;
+  double sum = 0;
+  *lo = INFINITY, *hi = -INFINITY;
+  for (int r = 0; r < A->n; r++) {
+    const lrun *R = &A->run[r];
+    if (i >= R->E || (col >= 0 && (hsize_t)col >= R->L))
+      continue;
+    double v = col < 0 ? R->acc[i] : R->ang[i * R->L + (hsize_t)col];
+    if (!isfinite(v))
+      continue;
+    *ep = R->epoch[i];
+    sum += v, n++;
+    *lo = fmin(*lo, v), *hi = fmax(*hi, v);
+  }
+  *mean = n > 0 ? sum / n : NAN;
+  return n;
+}
+
+static hsize_t algo_epochs(const lalgo *A, hsize_t *L)
+{
+  hsize_t E = 0;
+  *L = 0;
+  for (int r = 0; r < A->n; r++) {
+    E = A->run[r].E > E ? A->run[r].E : E;
+    *L = A->run[r].L > *L ? A->run[r].L : *L;
+  }
+  return E;
+}
+
+/* One curve (col as in curve_at): the min-max band over seeds when there
+ * are several, then the mean line, with markers when epochs are few. */
+static void draw_curve(fig *f, const axes *a, const lalgo *A, int col,
+                       rgb c, int dashed)
+{
+  cairo_t *cr = f->cr;
+  hsize_t L, E = algo_epochs(A, &L);
+  double ep, mean, lo, hi;
+  if (A->n > 1) {
+    int started = 0;
+    for (hsize_t i = 0; i < E; i++)
+      if (curve_at(A, col, i, &ep, &mean, &lo, &hi) > 0) {
+        if (started)
+          cairo_line_to(cr, ax_x(a, ep), ax_y(a, hi));
+        else
+          cairo_move_to(cr, ax_x(a, ep), ax_y(a, hi));
+        started = 1;
+      }
+    for (hsize_t i = E; i-- > 0;)
+      if (curve_at(A, col, i, &ep, &mean, &lo, &hi) > 0)
+        cairo_line_to(cr, ax_x(a, ep), ax_y(a, lo));
+    if (started) {
+      cairo_close_path(cr);
+      set_rgb(f, c, 0.18);
+      cairo_fill(cr);
+    }
+  }
+  set_rgb(f, c, 1);
+  cairo_set_line_width(cr, 1.8);
+  double dash[] = {5, 3};
+  cairo_set_dash(cr, dash, dashed ? 2 : 0, 0);
+  int started = 0;
+  size_t pts = 0;
+  for (hsize_t i = 0; i < E; i++) {
+    if (curve_at(A, col, i, &ep, &mean, &lo, &hi) == 0) {
+      started = 0;   /* a gap, not a line across it */
+      continue;
+    }
+    if (started)
+      cairo_line_to(cr, ax_x(a, ep), ax_y(a, mean));
+    else
+      cairo_move_to(cr, ax_x(a, ep), ax_y(a, mean));
+    started = 1;
+    pts++;
+  }
+  if (pts > 0)
+    cairo_stroke(cr);
+  cairo_set_dash(cr, NULL, 0, 0);
+  if (pts > 60)
+    return;
+  for (hsize_t i = 0; i < E; i++)
+    if (curve_at(A, col, i, &ep, &mean, &lo, &hi) > 0) {
+      cairo_arc(cr, ax_x(a, ep), ax_y(a, mean), 2.5, 0, 2 * M_PI);
+      cairo_fill(cr);
+    }
+}
+
+/* Weight-angle columns drawn: layers 2..L, whose B_l carries the error
+ * (B_1 would only feed the input's gradient, which is never computed);
+ * layer 1 alone for a one-layer network. */
+static int first_angle_col(hsize_t L) { return L >= 2 ? 1 : 0; }
+
+/* Test accuracy (top) and weight angle (bottom) against epoch, one colour
+ * per algorithm: the mean over its seeds, a band from the lowest to the
+ * highest seed where there are several. */
+static int plot_curves(fig *f, const lfile *lf, const char *ttl)
+{
+  double elo = INFINITY, ehi = -INFINITY;
+  double ylo[2] = {INFINITY, INFINITY}, yhi[2] = {-INFINITY, -INFINITY};
+  int several = 0;
+  hsize_t maxL = 0;
+  for (int k = 0; k < lf->n; k++) {
+    const lalgo *A = &lf->a[k];
+    hsize_t L, E = algo_epochs(A, &L);
+    several |= A->n > 1;
+    maxL = L > maxL ? L : maxL;
+    for (hsize_t i = 0; i < E; i++) {
+      double ep, mean, lo, hi;
+      for (int col = -1; col < (int)L; col++) {
+        if (col >= 0 && col < first_angle_col(L))
+          continue;
+        if (curve_at(A, col, i, &ep, &mean, &lo, &hi) == 0)
+          continue;
+        int p = col >= 0;
+        ylo[p] = fmin(ylo[p], lo), yhi[p] = fmax(yhi[p], hi);
+        elo = fmin(elo, ep), ehi = fmax(ehi, ep);
+      }
+    }
+  }
+  if (!isfinite(elo))
+    elo = 1, ehi = 1;
+  if (!(ehi > elo))
+    elo -= 1, ehi += 1;
+  double pad = 0.03 * (ehi - elo);
+  /* One legend for both panels, right of them: curves that end high and
+   * low at once leave no free corner inside. */
+  entry e[12];
+  int ne = 0;
+  rgb gray = {0.45, 0.45, 0.45};
+  for (int k = 0; k < lf->n && ne < 8; k++, ne++) {
+    const lalgo *A = &lf->a[k];
+    snprintf(e[ne].label, sizeof e[ne].label, "%s (%d seed%s)", A->name,
+             A->n, A->n == 1 ? "" : "s");
+    e[ne].c = color(A->index), e[ne].style = 0;
+  }
+  if (several) {
+    snprintf(e[ne].label, sizeof e[ne].label, "min-max over seeds");
+    e[ne].c = gray, e[ne].style = 3;
+    ne++;
+  }
+  if (maxL > 2) {
+    snprintf(e[ne].label, sizeof e[ne].label, "angle, layer %d", (int)maxL);
+    e[ne].c = gray, e[ne].style = 0;
+    ne++;
+    snprintf(e[ne].label, sizeof e[ne].label, "angle, layers 2-%d",
+             (int)maxL - 1);
+    e[ne].c = gray, e[ne].style = 2;
+    ne++;
+  }
+  double lw = 0;
+  for (int i = 0; i < ne; i++)
+    lw = fmax(lw, text_width(f, e[i].label, 11) + 40);
+  title(f, ttl);
+  double top = 40, bottom = 58, gap = 18;
+  double ph = (f->h - top - bottom - gap) / 2;
+  double right = f->w - 20 - lw - 12;
+  static const char *const ylabels[2] = {"test accuracy (%)",
+                                         "weight angle (deg)"};
+  for (int p = 0; p < 2; p++) {
+    axes a = {80, top + p * (ph + gap), right, top + p * (ph + gap) + ph,
+              elo - pad, ehi + pad, ylo[p], yhi[p]};
+    nice_range(&a.ylo, &a.yhi, 4, p == 1);
+    cairo_save(f->cr);
+    cairo_rectangle(f->cr, a.x0, a.y0, a.x1 - a.x0, a.y1 - a.y0);
+    cairo_clip(f->cr);
+    for (int k = 0; k < lf->n; k++) {
+      const lalgo *A = &lf->a[k];
+      hsize_t L;
+      algo_epochs(A, &L);
+      if (p == 0)
+        draw_curve(f, &a, A, -1, color(A->index), 0);
+      else
+        for (int col = first_angle_col(L); col < (int)L; col++)
+          draw_curve(f, &a, A, col, color(A->index), col < (int)L - 1);
+    }
+    cairo_restore(f->cr);
+    draw_axes(f, &a, "epoch", ylabels[p],
+              AX_YTICKS | AX_XINT | (p == 1 ? AX_XTICKS | AX_XLABEL : 0));
+  }
+  /* legend() puts the box 8 units inside the top-right corner it is given. */
+  axes la = {right, top - 8, f->w - 12, top - 8 + ph, 0, 1, 0, 1};
+  legend(f, &la, e, ne);
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s%s%slines: mean over seeds; angle between "
+           "W_l^T and B_l, %s", lf->task[0] ? "task " : "", lf->task,
+           lf->task[0] ? "; " : "",
+           maxL > 2 ? "layers 2 and up" : maxL == 2 ? "layer 2" : "layer 1");
+  note(f, buf);
+  return 0;
+}
+
 /* ---- entry point -------------------------------------------------------- */
 
 int sa_plot(const char *in, const char *out, const sa_plot_opts *o,
             char *err, size_t errlen)
 {
   if (in == NULL || out == NULL || o == NULL || o->kind < 0 ||
-      o->kind > SA_PLOT_ALIGNMENT) {
+      o->kind > SA_PLOT_CURVES) {
     set_err(err, errlen, "plot: bad arguments");
     return SA_EINVAL;
   }
@@ -1481,7 +1877,12 @@ int sa_plot(const char *in, const char *out, const sa_plot_opts *o,
     return SA_EINVAL;
   }
   static const char *const kinds[] = {"raster", "rates", "weights",
-                                      "alignment"};
+                                      "alignment", "curves"};
+  if (o->kind == SA_PLOT_CURVES && (!isnan(o->from_ms) || !isnan(o->to_ms))) {
+    set_err(err, errlen, "plot curves: --from/--to select times in ms; "
+            "learning curves are drawn over all their epochs");
+    return SA_EINVAL;
+  }
   char ttl[256];
   if (o->title != NULL)
     snprintf(ttl, sizeof ttl, "%s", o->title);
@@ -1513,6 +1914,30 @@ int sa_plot(const char *in, const char *out, const sa_plot_opts *o,
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   rc = 0;
   hid_t file = open_h5(in, err, errlen, &rc);
+  if (o->kind == SA_PLOT_CURVES) {
+    lfile lf;
+    memset(&lf, 0, sizeof lf);
+    if (file < 0 && rc == SA_EIO && H5Fis_hdf5(in) == 0) {
+      set_err(err, errlen, "%s is not a learning results file (not an "
+              "HDF5 file)", in);
+      rc = SA_EINVAL;
+    }
+    if (file >= 0) {
+      rc = load_curves(file, in, o->population, &lf, err, errlen);
+      if (rc == 0)
+        rc = fig_open(&f, out, o->width, o->height, err, errlen);
+      if (rc == 0) {
+        rc = plot_curves(&f, &lf, ttl);
+        int crc = fig_close(&f, rc == 0, err, errlen);
+        if (rc == 0)
+          rc = crc;
+      }
+      lfile_free(&lf);
+      H5Fclose(file);
+    }
+    H5Eset_auto2(H5E_DEFAULT, old_fn, old_data);
+    return rc;
+  }
   serlist l;
   memset(&l, 0, sizeof l);
   if (file >= 0) {

@@ -111,25 +111,31 @@ enum {
   SA_PLOT_RASTER = 0,   /* spikes: time x neuron, per population */
   SA_PLOT_RATES,        /* population rates (Hz) over time */
   SA_PLOT_WEIGHTS,      /* weight reports: distribution over time */
-  SA_PLOT_ALIGNMENT     /* alignment metrics over time */
+  SA_PLOT_ALIGNMENT,    /* alignment metrics over time */
+  SA_PLOT_CURVES        /* learning results: accuracy and weight angle
+                           per epoch and algorithm, mean over seeds */
 };
 
 typedef struct sa_plot_opts {
   int kind;                /* SA_PLOT_* */
   const char *population;  /* raster/rates: one population; weights and
-                              alignment: one projection; NULL: all */
+                              alignment: one projection; curves: one
+                              algorithm; NULL: all */
   double from_ms, to_ms;   /* time window; NaN: the file's extent */
   int width, height;       /* pixels (PNG) or points (SVG); 0: 900 x 560 */
   const char *title;       /* NULL: a title naming the file */
 } sa_plot_opts;
 
-/* The SA_PLOT_* of "raster", "rates", "weights", "alignment"; -1 if none. */
+/* The SA_PLOT_* of "raster", "rates", "weights", "alignment", "curves";
+ * -1 if none. */
 int sa_plot_kind(const char *name);
 /* Render one figure of the file `in` to `out`; the format follows the
  * extension (.png or .svg). Borrows everything. Fails with: SA_EINVAL
- * (unknown extension or kind, empty time window), SA_ENOENT (missing
- * file, population or projection; a file without weight reports or
- * alignment metrics: err names it), SA_EIO (HDF5, cairo or the output
+ * (unknown extension or kind, empty time window, a time window for
+ * curves, curves of a file that is not a learning results file or whose
+ * runs are malformed), SA_ENOENT (missing file, population, projection
+ * or algorithm; a file without weight reports, alignment metrics or
+ * finished epochs: err names it), SA_EIO (HDF5, cairo or the output
  * file), SA_ENOMEM. */
 int sa_plot(const char *in, const char *out, const sa_plot_opts *o,
             char *err, size_t errlen);

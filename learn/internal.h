@@ -77,6 +77,20 @@ struct sa_mlp {
   float *xbuf;                  /* gathered inputs (shuffled order) */
   uint8_t *ybuf;
   float *scratch;               /* max n_l * n_{l-1} floats */
+  /* Layer 1 on the batch's non-zero input columns only (mlp.c,
+   * pack_input): set by every sa__forward, used by the weight gradient
+   * that follows it when pk_src and pk_bs still match. */
+  int pk_mode;                  /* SA__PACK_* */
+  int pk_on;                    /* this forward pass was packed */
+  const float *pk_src;          /* the x and bs it was packed for */
+  int pk_bs;
+  int pk_k, pk_nrun;            /* columns kept, runs of them */
+  int *pk_run;                  /* (first column, length) per run */
+  uint32_t *pk_nz;              /* n_0: OR of |x| bits over the batch */
+  uint64_t pk_wver;             /* wver when pk_w got W_1's columns */
+  float *pk_x;                  /* bs x pk_k: the kept columns of x */
+  float *pk_w;                  /* n_1 x pk_k: W_1's kept columns in the
+                                   forward pass, then dW_1's */
   uint64_t step;                /* optimiser steps taken */
   uint64_t wver;                /* bumped whenever any W changes */
   char err[256];
@@ -139,6 +153,13 @@ void sa__draw_matrix(float *x, int rows, int cols, double std, int uniform,
 /* The generic backward chain (Bt_l or W_l). */
 int sa__backward_chain(sa_mlp *net, int bs, float **D);
 void sa__forward(sa_mlp *net, const float *x, int bs);
+/* When layer 1 multiplies only the input columns that are non-zero
+ * somewhere in the batch: never, when at least 1/8 of them are zero (the
+ * default), or always (tests compare it with the dense product). */
+enum { SA__PACK_NEVER = 0, SA__PACK_AUTO, SA__PACK_ALWAYS };
+void sa__mlp_set_packing(sa_mlp *net, int mode);
+/* Columns the last forward pass kept, or -1 if it was dense. */
+int sa__mlp_packed_columns(const sa_mlp *net);
 /* Random orthogonal rows (rows <= cols) or columns (rows > cols). */
 int sa__orthogonal(float *w, int rows, int cols, uint64_t seed, int kind,
                    int layer);

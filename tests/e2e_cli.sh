@@ -88,5 +88,34 @@ if [ "$rc" -eq 2 ] && grep -qF "missing.json: cannot open" "$tmp/stderr" &&
    [ ! -e "$tmp/x.h5" ]; then ok
 else bad "run missing.json: exit $rc, stderr: $(cat "$tmp/stderr")"; fi
 
+# --- plot curves of a learning results file ---------------------------------
+if "$SA_BIN" train --task digits --epochs 2 --quiet -o "$tmp/learn.h5" \
+     >/dev/null 2>"$tmp/stderr"; then
+  "$SA_BIN" plot curves "$tmp/learn.h5" -o "$tmp/curves.png" --size 500x300 \
+    2>"$tmp/stderr"
+  rc=$?
+  sig=$(head -c 8 "$tmp/curves.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')
+  # PNG signature, then the IHDR chunk's width and height (big-endian).
+  wh=$(head -c 24 "$tmp/curves.png" 2>/dev/null | tail -c 8 | od -An -tx1 |
+       tr -d ' \n')
+  if [ "$rc" -eq 0 ] && [ "$sig" = 89504e470d0a1a0a ] &&
+     [ "$wh" = 000001f40000012c ]; then ok
+  else
+    bad "plot curves: exit $rc, signature '$sig', size '$wh':" \
+        "$(cat "$tmp/stderr")"
+  fi
+else
+  echo "plot curves of a trained run: skipped ($(head -c 200 "$tmp/stderr"))"
+fi
+# Anything else is refused with exit status 2 and no figure.
+for f in "$SA_SRCDIR/examples/cuba.json" "$tmp/missing.h5"; do
+  "$SA_BIN" plot curves "$f" -o "$tmp/bad.png" >/dev/null 2>"$tmp/stderr"
+  rc=$?
+  if [ "$rc" -eq 2 ] && [ ! -e "$tmp/bad.png" ] &&
+     { grep -qF "is not a learning results file" "$tmp/stderr" ||
+       grep -qF "no such file" "$tmp/stderr"; }; then ok
+  else bad "plot curves ${f##*/}: exit $rc, stderr: $(cat "$tmp/stderr")"; fi
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

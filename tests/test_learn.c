@@ -230,6 +230,188 @@ START_TEST(test_gradient_check)
 }
 END_TEST
 
+/* ---- layer 1 on the non-zero input columns (learn/mlp.c) ------------- */
+
+void sa__mlp_set_packing(sa_mlp *net, int mode);   /* learn/internal.h */
+int sa__mlp_packed_columns(const sa_mlp *net);
+enum { PACK_NEVER = 0, PACK_AUTO, PACK_ALWAYS };
+
+enum { PK_IN = 784, PK_HID = 100, PK_OUT = 10, PK_BS = 32, PK_ZCOLS = 100 };
+
+/* An MNIST-like batch: ~70 % exact zeros. With zero_cols the first
+ * PK_ZCOLS columns and every 7th after them are zero in every sample;
+ * every other column gets one non-zero sample, so that no other column is
+ * empty. Returns the number of non-zero columns. */
+static int sparse_batch(float *x, uint8_t *y, int zero_cols, uint64_t seed)
+{
+  lcg_state = seed;
+  for (int r = 0; r < PK_BS; r++) {
+    y[r] = (uint8_t)(urand() * PK_OUT);
+    for (int k = 0; k < PK_IN; k++) {
+      double u = urand();
+      x[r * PK_IN + k] = u < 0.7 ? 0.0f : (float)((u - 0.7) / 0.3);
+    }
+  }
+  int kept = 0;
+  for (int k = 0; k < PK_IN; k++) {
+    int zero = zero_cols && (k < PK_ZCOLS || k % 7 == 0);
+    if (zero) {
+      for (int r = 0; r < PK_BS; r++)
+        x[r * PK_IN + k] = 0.0f;
+      continue;
+    }
+    x[(k % PK_BS) * PK_IN + k] = 0.5f;
+    kept++;
+  }
+  return kept;
+}
+
+static sa_mlp *make_packing(sa_learn_config *c, int mode)
+{
+  sa_mlp *net = make(c);
+  sa__mlp_set_packing(net, mode);
+  return net;
+}
+
+/* Largest |a - b| over n values, relative to the largest |b|. */
+static double rel_diff(const float *a, const float *b, size_t n)
+{
+  double d = 0, m = 0;
+  for (size_t i = 0; i < n; i++) {
+    d = fmax(d, fabs((double)a[i] - b[i]));
+    m = fmax(m, fabs((double)b[i]));
+  }
+  return m > 0 ? d / m : d;
+}
+
+START_TEST(test_packed_input_is_dense)
+{
+  /* Tolerance. Packing drops only exact-zero products, so both paths sum
+   * the same float32 terms, in the order OpenBLAS's blocking gives each K
+   * (784 or fewer): the results differ by rounding only. A sum of K
+   * products reordered moves by at most ~K eps sum|terms| and typically
+   * sqrt(K) eps sum|terms| (eps = 6e-8, K = 784: 2e-6 relative); the
+   * sigmoid and the second layer do not amplify it (slopes <= 1/4,
+   * |W| ~ 0.1). 2e-5 relative to the layer's largest entry is ~10x what
+   * that allows and ~1000x below any wrong term (an entry of dW is one
+   * sum over the batch, so a dropped or misplaced column is O(1)
+   * relative). */
+  const double tol = 2e-5;
+  float *x = malloc(PK_BS * PK_IN * sizeof *x);
+  uint8_t y[PK_BS];
+  size_t nw[3] = {0, (size_t)PK_HID * PK_IN, (size_t)PK_OUT * PK_HID};
+  int nb[3] = {0, PK_HID, PK_OUT};
+  float *g[2][4], *gb[2][4];
+  for (int p = 0; p < 2; p++)
+    for (int l = 1; l <= 2; l++) {
+      g[p][l - 1] = malloc(nw[l] * sizeof(float));
+      gb[p][l - 1] = malloc(nb[l] * sizeof(float));
+    }
+  sa_learn_config c;
+  sa_learn_config_default(&c);
+  cfg_sizes(&c, 3, (const int[]){PK_IN, PK_HID, PK_OUT});
+  c.batch = PK_BS;
+  double worst = 0;
+  for (int zc = 1; zc >= 0; zc--) {
+    int kept = sparse_batch(x, y, zc, 11 + (uint64_t)zc);
+    sa_mlp *dense = make_packing(&c, PACK_NEVER);
+    sa_mlp *packed = make_packing(&c, PACK_ALWAYS);
+    sa_mlp *aut = make_packing(&c, PACK_AUTO);
+    double ld, lp;
+    ck_assert_int_eq(sa_mlp_gradients(dense, x, y, PK_BS, g[0], gb[0], &ld),
+                     0);
+    ck_assert_int_eq(sa__mlp_packed_columns(dense), -1);
+    ck_assert_int_eq(sa_mlp_gradients(packed, x, y, PK_BS, g[1], gb[1], &lp),
+                     0);
+    ck_assert_int_eq(sa__mlp_packed_columns(packed), kept);
+    ck_assert_int_eq(sa_mlp_gradients(aut, x, y, PK_BS, NULL, NULL, NULL),
+                     0);
+    /* 100 + 97 of 784 columns are zero: packed; none: dense. */
+    ck_assert_int_eq(sa__mlp_packed_columns(aut), zc ? kept : -1);
+    ck_assert_int_eq(kept, zc ? PK_IN - PK_ZCOLS - 97 : PK_IN);
+    ck_assert_double_eq_tol(lp, ld, tol * ld);
+    for (int l = 1; l <= 2; l++) {
+      double dw = rel_diff(g[1][l - 1], g[0][l - 1], nw[l]);
+      double db = rel_diff(gb[1][l - 1], gb[0][l - 1], nb[l]);
+      ck_assert_msg(dw <= tol && db <= tol, "%s zero columns, layer %d: "
+                    "dW differs by %.3g, db by %.3g", zc ? "with" : "no",
+                    l, dw, db);
+      worst = fmax(worst, fmax(dw, db));
+    }
+    /* A column that is zero in the whole batch has gradient exactly 0. */
+    for (int i = 0; zc && i < PK_HID; i++)
+      for (int k = 0; k < PK_IN; k++)
+        if (k < PK_ZCOLS || k % 7 == 0)
+          ck_assert(g[1][0][(size_t)i * PK_IN + k] == 0.0f);
+    sa_mlp_destroy(dense);
+    sa_mlp_destroy(packed);
+    sa_mlp_destroy(aut);
+  }
+  printf("test_packed_input_is_dense: largest relative gradient "
+         "difference %.3g (tolerance %g)\n", worst, tol);
+  for (int p = 0; p < 2; p++)
+    for (int l = 0; l < 2; l++)
+      free(g[p][l]), free(gb[p][l]);
+  free(x);
+}
+END_TEST
+
+START_TEST(test_packed_input_steps)
+{
+  /* Every optimiser path (plain SGD fused into sgemm, kp's own apply,
+   * momentum with weight decay through the gradient buffer) takes the
+   * same steps packed as dense, to rounding (tolerance as above). And
+   * momentum and weight decay reach every weight exactly as before: after
+   * one step on a batch whose columns 0..99 are zero, those columns of
+   * W_1 are bit-identical to the dense network's and have decayed. */
+  float *x = malloc(PK_BS * PK_IN * sizeof *x);
+  uint8_t y[PK_BS];
+  size_t nw = (size_t)PK_HID * PK_IN;
+  float *W0 = malloc(nw * sizeof *W0), *Wd = malloc(nw * sizeof *Wd),
+        *Wp = malloc(nw * sizeof *Wp);
+  for (int path = 0; path < 3; path++) {
+    sa_learn_config c;
+    sa_learn_config_default(&c);
+    cfg_sizes(&c, 3, (const int[]){PK_IN, PK_HID, PK_OUT});
+    c.batch = PK_BS;
+    if (path == 1)
+      c.algo = "kp";
+    if (path == 2)
+      c.momentum = 0.9, c.weight_decay = 1e-2;
+    sa_mlp *dense = make_packing(&c, PACK_NEVER);
+    sa_mlp *packed = make_packing(&c, PACK_ALWAYS);
+    ck_assert_int_eq(sa_mlp_get_weights(dense, 1, W0, NULL), 0);
+    for (int s = 0; s < 4; s++) {
+      sparse_batch(x, y, s % 2 == 0, 40 + (uint64_t)s);
+      ck_assert_int_eq(sa_mlp_step(dense, x, y, PK_BS, NULL), 0);
+      ck_assert_int_eq(sa_mlp_step(packed, x, y, PK_BS, NULL), 0);
+      ck_assert_int_gt(sa__mlp_packed_columns(packed), 0);
+      ck_assert_int_eq(sa_mlp_get_weights(dense, 1, Wd, NULL), 0);
+      ck_assert_int_eq(sa_mlp_get_weights(packed, 1, Wp, NULL), 0);
+      for (size_t i = 0; i < nw; i++)
+        Wd[i] -= W0[i], Wp[i] -= W0[i];   /* the steps taken so far */
+      double d = rel_diff(Wp, Wd, nw);
+      ck_assert_msg(d <= 2e-5, "path %d, step %d: W_1 steps differ by %.3g",
+                    path, s, d);
+      if (s == 0)
+        for (int i = 0; i < PK_HID; i++)
+          for (int k = 0; k < PK_ZCOLS; k++) {
+            size_t q = (size_t)i * PK_IN + k;
+            ck_assert(Wp[q] == Wd[q]);
+            if (path == 2)
+              ck_assert(Wp[q] != 0.0f || W0[q] == 0.0f);
+            else
+              ck_assert(Wp[q] == 0.0f);
+          }
+    }
+    sa_mlp_destroy(dense);
+    sa_mlp_destroy(packed);
+  }
+  free(W0), free(Wd), free(Wp);
+  free(x);
+}
+END_TEST
+
 /* ---- feedback strategies ------------------------------------------------ */
 
 /* B_l := W_l^T through the public setter. */
@@ -870,6 +1052,8 @@ int main(void)
   TCase *tc = tcase_create("gradients");
   tcase_add_test(tc, test_expf_accuracy);
   tcase_add_test(tc, test_gradient_check);
+  tcase_add_test(tc, test_packed_input_is_dense);
+  tcase_add_test(tc, test_packed_input_steps);
   suite_add_tcase(s, tc);
   tc = tcase_create("strategies");
   tcase_add_test(tc, test_fa_with_wt_is_bp);

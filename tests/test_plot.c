@@ -500,6 +500,167 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* ---- learning curves ----------------------------------------------------- */
+
+/* A learning results file written by the library's own writer: bp with
+ * seeds 1 and 2 (accuracy 80, 84, 85 and 90, 86, 95: the mean 85, 85, 90
+ * is flat over the first two epochs, neither seed is; angles 10 and 20),
+ * fa with seed 1 (weight angle of layer 2: 80, 70, 60). */
+static void learning_file(const char *path)
+{
+  char err[256] = "";
+  sa_lfile *lf;
+  const uint64_t seeds[2] = {1, 2};
+  ck_assert_msg(sa_lfile_create(&lf, path, 1, "test", "digits", seeds, 2, err,
+                                sizeof err) == 0, "%s", err);
+  static const double acc[3][3] = {{80, 84, 85}, {90, 86, 95}, {70, 75, 80}};
+  for (int run = 0; run < 3; run++) {
+    sa_learn_config c;
+    sa_learn_config_default(&c);
+    c.algo = run < 2 ? "bp" : "fa";
+    c.seed = run < 2 ? seeds[run] : 1;
+    sa_epoch_metrics m[3];
+    memset(m, 0, sizeof m);
+    for (int e = 0; e < 3; e++) {
+      m[e].epoch = e + 1;
+      m[e].test_accuracy = acc[run][e];
+      m[e].weight_angle[0] = 89;
+      m[e].weight_angle[1] = run < 2 ? 10 + 10 * run : 80 - 10 * e;
+    }
+    ck_assert_msg(sa_lfile_write_run(lf, &c, m, 3, 3, err, sizeof err) == 0,
+                  "%s", err);
+  }
+  ck_assert_int_eq(sa_lfile_close(lf, 1, err, sizeof err), 0);
+}
+
+/* The first SVG path at or after p of a style: a mean line (stroke width
+ * 1.8) or a seed band (fill opacity 0.18), in a colour of the palette
+ * (cairo writes percent); NULL if none. */
+static const char *svg_path(const char *p, const char *kind,
+                            const char *rgbpct)
+{
+  for (p = strstr(p, "<path"); p; p = strstr(p + 1, "<path")) {
+    const char *end = strchr(p, '>');
+    char *tag = strndup(p, end ? (size_t)(end - p) : strlen(p));
+    int hit = strstr(tag, kind) && strstr(tag, rgbpct);
+    free(tag);
+    if (hit)
+      return p;
+  }
+  return NULL;
+}
+
+/* How many such paths there are; *first: the first. */
+static int svg_paths(const char *svg, const char *kind, const char *rgbpct,
+                     const char **first)
+{
+  int n = 0;
+  *first = svg_path(svg, kind, rgbpct);
+  for (const char *p = *first; p; p = svg_path(p + 1, kind, rgbpct))
+    n++;
+  return n;
+}
+
+/* The points "M x y L x y ..." of the path at p (at most 8); cairo drops
+ * a point collinear with its neighbours. */
+static int path_points(const char *p, double *x, double *y)
+{
+  const char *d = strstr(p, " d=\"");
+  ck_assert_ptr_nonnull(d);
+  d += 4;
+  int n = 0, used;
+  char op;
+  while (n < 8 && sscanf(d, " %c %lf %lf%n", &op, &x[n], &y[n], &used) == 3 &&
+         (op == 'M' || op == 'L')) {
+    d += used;
+    n++;
+  }
+  return n;
+}
+
+#define BLUE "rgb(23.137255%,43.529412%,84.705882%)"   /* colour 0: bp */
+#define RED "rgb(84.705882%,33.333333%,23.137255%)"    /* colour 1: fa */
+
+START_TEST(test_curves)
+{
+  learning_file(tpath("l.h5"));
+  char err[512] = "";
+  sa_plot_opts o = opts(SA_PLOT_CURVES);
+  ck_assert_msg(sa_plot(tpath("l.h5"), tpath("c.png"), &o, err, sizeof err) ==
+                0, "%s", err);
+  png_stats st = check_png(tpath("c.png"), 640, 400);
+  ck_assert_int_gt(st.blue, 300);
+  ck_assert_int_gt(st.red, 300);
+  ck_assert_msg(sa_plot(tpath("l.h5"), tpath("c.svg"), &o, err, sizeof err) ==
+                0, "%s", err);
+  size_t n;
+  char *svg = slurp(tpath("c.svg"), &n);
+  const char *bp, *fa, *band;
+  /* One mean line per algorithm and panel (accuracy, then layer 2's
+   * angle); a band for bp's two seeds in each panel, none for fa's one. */
+  ck_assert_int_eq(svg_paths(svg, "stroke-width:1.8", BLUE, &bp), 2);
+  ck_assert_int_eq(svg_paths(svg, "stroke-width:1.8", RED, &fa), 2);
+  ck_assert_int_eq(svg_paths(svg, "fill-opacity:0.18", BLUE, &band), 2);
+  ck_assert_int_eq(svg_paths(svg, "fill-opacity:0.18", RED, &band), 0);
+  double x[8], y[8];
+  /* bp's accuracy: the mean over the seeds, 85, 85, 90. */
+  ck_assert_int_eq(path_points(bp, x, y), 3);
+  ck_assert_double_eq_tol(x[1] - x[0], x[2] - x[1], 1e-3);
+  ck_assert_double_eq_tol(y[0], y[1], 1e-3);
+  ck_assert(y[2] < y[1] - 10);
+  fa = svg_path(fa + 1, "stroke-width:1.8", RED);
+  ck_assert_ptr_nonnull(fa);
+  /* fa's angle, 80 to 60 (a straight line: two points), downwards. */
+  ck_assert_int_ge(path_points(fa, x, y), 2);
+  ck_assert(y[1] > y[0] + 10);
+  free(svg);
+  /* One algorithm; it keeps its colour. */
+  o.population = "fa";
+  ck_assert_msg(sa_plot(tpath("l.h5"), tpath("f.svg"), &o, err, sizeof err) ==
+                0, "%s", err);
+  svg = slurp(tpath("f.svg"), &n);
+  ck_assert_int_eq(svg_paths(svg, "stroke-width:1.8", RED, &fa), 2);
+  ck_assert_int_eq(svg_paths(svg, "stroke-width:1.8", BLUE, &bp), 0);
+  free(svg);
+  o.population = "kp";
+  ck_assert_int_eq(sa_plot(tpath("l.h5"), tpath("x.png"), &o, err, sizeof err),
+                   SA_ENOENT);
+  ck_assert_msg(strstr(err, "'kp'") != NULL, "%s", err);
+}
+END_TEST
+
+START_TEST(test_curves_errors)
+{
+  /* A spike file, a text file: not learning results; nothing written. */
+  spike_file(tpath("s.h5"), 100, 10);
+  char err[512] = "";
+  sa_plot_opts o = opts(SA_PLOT_CURVES);
+  ck_assert_int_eq(sa_plot(tpath("s.h5"), tpath("x.png"), &o, err, sizeof err),
+                   SA_EINVAL);
+  ck_assert_msg(strstr(err, "is not a learning results file") != NULL, "%s",
+                err);
+  ck_assert_int_ne(access(tpath("x.png"), F_OK), 0);
+  FILE *f = fopen(tpath("t.h5"), "w");
+  fputs("not hdf5\n", f);
+  fclose(f);
+  ck_assert_int_eq(sa_plot(tpath("t.h5"), tpath("x.png"), &o, err, sizeof err),
+                   SA_EINVAL);
+  ck_assert_msg(strstr(err, "not an HDF5 file") != NULL, "%s", err);
+  /* The right format but a run without its datasets. */
+  learning_file(tpath("l.h5"));
+  hid_t h = H5Fopen(tpath("l.h5"), H5F_ACC_RDWR, H5P_DEFAULT);
+  ck_assert_int_ge(H5Ldelete(h, "metrics/fa/1/weight_angle", H5P_DEFAULT), 0);
+  H5Fclose(h);
+  ck_assert_int_eq(sa_plot(tpath("l.h5"), tpath("x.png"), &o, err, sizeof err),
+                   SA_EINVAL);
+  ck_assert_msg(strstr(err, "/metrics/fa/1") != NULL, "%s", err);
+  o.from_ms = 0;   /* epochs, not times */
+  ck_assert_int_eq(sa_plot(tpath("l.h5"), tpath("x.png"), &o, err, sizeof err),
+                   SA_EINVAL);
+  ck_assert_int_eq(sa_plot_kind("curves"), SA_PLOT_CURVES);
+}
+END_TEST
+
 static Suite *plot_suite(void)
 {
   Suite *s = suite_create("plot");
@@ -514,6 +675,8 @@ static Suite *plot_suite(void)
   tcase_add_test(tc, test_weights);
   tcase_add_test(tc, test_alignment);
   tcase_add_test(tc, test_errors);
+  tcase_add_test(tc, test_curves);
+  tcase_add_test(tc, test_curves_errors);
   suite_add_tcase(s, tc);
   return s;
 }
