@@ -60,8 +60,9 @@ static int check_plastic(sa_net *net, proj *j) {
     int pos = 0, neg = 0, plastic = 0;
     for (int t = 0; t < j->nparts; t++)
       for (uint64_t q = 0; q < j->parts[t].nsyn; q++) {
-        pos |= j->parts[t].w[q] > 0;
-        neg |= j->parts[t].w[q] < 0;
+        double wq = sa__weight(j, &j->parts[t], q);
+        pos |= wq > 0;
+        neg |= wq < 0;
       }
     pos = sa__dist_any(net, pos);   /* MPI: over all ranks' synapses */
     neg = sa__dist_any(net, neg);
@@ -82,20 +83,23 @@ static int check_plastic(sa_net *net, proj *j) {
  * float weights are widened in place, last first (double q covers floats
  * 2q and 2q + 1, already read), through memcpy since the two types share
  * the block; growing a large block moves its pages without copying them,
- * so no second weight array is resident meanwhile. */
+ * so no second weight array is resident meanwhile. A projection of one
+ * weight (hom) gets its per-synapse array here. */
 static int make_plastic(sa_net *net, proj *j) {
   for (int t = 0; t < j->nparts; t++) {
     part *p = &j->parts[t];
     char *b = realloc(p->w, (p->nsyn ? p->nsyn : 1) * sizeof *p->wd);
     if (!b) return sa__seterr(net, SA_ENOMEM, "out of memory");
     for (uint64_t q = p->nsyn; q-- > 0;) {
-      float f;
-      memcpy(&f, b + q * sizeof f, sizeof f);
+      float f = j->whom;
+      if (!j->hom) memcpy(&f, b + q * sizeof f, sizeof f);
       double d = f;
       memcpy(b + q * sizeof d, &d, sizeof d);
     }
     p->wd = (double *)(void *)b;
     p->w = NULL;
+    /* (each part has its own array now; the flag goes after the last) */
+    if (t == j->nparts - 1) j->hom = 0;
     sa_syn_view v = sa__view(net, j, t);
     for (int r = 0; r < j->nrules; r++) {
       int rc = j->rules[r]->create(&p->rstate[r], j->rparams[r], &v);
@@ -464,7 +468,17 @@ static int deliver(sa_net *net, proj *j, worker *w) {
       size_t slot = (size_t)((stamp + j->dconst) % nslots);
       double *rex = ex + slot * n, *rin = in + slot * n;
       inbox x = inbox_open(blk, slot);
-      if (j->receptor == SA_RECEPTOR_EXCITATORY) {
+      if (j->hom) {
+        /* One weight: the row is its targets only. */
+        const float wh = j->whom;
+        double *to = j->receptor == SA_RECEPTOR_EXCITATORY ||
+                     (j->receptor == SA_RECEPTOR_AUTO && wh >= 0) ? rex : rin;
+        for (uint64_t q = a; q < b; q++) {
+          uint32_t tq = pt->target[q];
+          to[tq] += wh;
+          inbox_put(&x, tq);
+        }
+      } else if (j->receptor == SA_RECEPTOR_EXCITATORY) {
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
           rex[tq] += pt->w[q];
@@ -488,7 +502,7 @@ static int deliver(sa_net *net, proj *j, worker *w) {
     } else {
       for (uint64_t q = a; q < b; q++) {
         size_t slot = (size_t)((stamp + pt->delay[q]) % nslots);
-        float wq = pt->w[q];
+        float wq = pt->w ? pt->w[q] : j->whom;
         int exc = j->receptor == SA_RECEPTOR_EXCITATORY ||
                   (j->receptor == SA_RECEPTOR_AUTO && wq >= 0);
         (exc ? ex : in)[slot * n + pt->target[q]] += wq;
@@ -656,7 +670,7 @@ int sa_net_proj_weights(sa_net *net, int pj, double *out) {
     for (int t = 0; t < j->nparts; t++) {
       const part *p = &j->parts[t];
       for (uint64_t q = p->row[i]; q < p->row[i + 1]; q++)
-        out[c++] = p->w ? p->w[q] : p->wd[q];
+        out[c++] = sa__weight(j, p, q);
     }
   return 0;
 }
