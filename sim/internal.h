@@ -137,6 +137,12 @@ static inline uint32_t sa__wblock(const sa_net *net, uint32_t n, int t) {
   return sa__block(n, net->nranks * net->threads,
                    net->rank * net->threads + t);
 }
+/* Entries of a block's input list per ring slot: a node is listed at most
+ * once per ring (sim/run.c, inbox), plus the spare entry of the
+ * branch-free append. */
+static inline size_t sa__inbox_cap(const sa_block *b) {
+  return 2 * (size_t)(b->hi - b->lo) + 1;
+}
 /* Whether this rank owns node i of a population of n. */
 static inline int sa__owns(const sa_net *net, uint32_t n, uint32_t i) {
   return net->nranks == 1 ||
