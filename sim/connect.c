@@ -23,7 +23,10 @@ static int draw_syn(const drawctx *c, sa_rng *r, float *w, uint16_t *d) {
   if (c->receptor == SA_RECEPTOR_EXCITATORY && wv < 0) wv = 0;
   if (c->receptor == SA_RECEPTOR_INHIBITORY && wv > 0) wv = 0;
   double dv = sa__draw(c->delay, r);
-  long long ticks = llround(dv / c->net->dt);
+  /* (compared as a double first: llround of a value beyond long long is
+   * unspecified) */
+  int big = !(dv / c->net->dt < MAX_DELAY_TICKS + 0.5);
+  long long ticks = big ? MAX_DELAY_TICKS + 1LL : llround(dv / c->net->dt);
   if (ticks < 1) ticks = 1;
   if (ticks > (long long)MAX_DELAY_TICKS)
     return sa__seterr(c->net, SA_EINVAL,
@@ -153,7 +156,7 @@ static int draw_pass(sa_net *net, int pidx, const sa_connector *c,
       if (c->delay) {
         double dv = c->delay[i];
         if (!isfinite(dv) || dv < net->dt * (1 - 1e-9) ||
-            llround(dv / net->dt) > (long long)MAX_DELAY_TICKS)
+            !(dv / net->dt < MAX_DELAY_TICKS + 0.5))
           return sa__seterr(net, SA_EINVAL,
                         "list delay %zu (%g ms) is below one tick (%g ms) "
                         "or above the maximum", i, dv, net->dt);
@@ -524,7 +527,7 @@ int sa_net_add_projection(sa_net *net, const char *name, int src, int tgt,
                                  ? "excitatory" : "inhibitory");
   if (delay->kind == SA_DIST_CONST &&
       (delay->a < net->dt * (1 - 1e-9) ||
-       llround(delay->a / net->dt) > (long long)MAX_DELAY_TICKS))
+       !(delay->a / net->dt < MAX_DELAY_TICKS + 0.5)))
     return sa__seterr(net, SA_EINVAL,
                   "delay %g ms is below one tick (dt = %g ms) or above the "
                   "maximum of %u ticks", delay->a, net->dt, MAX_DELAY_TICKS);

@@ -193,6 +193,9 @@ START_TEST(list_connector) {
   d[0] = 0.04;
   ck_assert_int_eq(sa_net_add_projection(net, "bad", 0, 1, &c, &W1, &D1, 0,
                                          NULL), SA_EINVAL);
+  d[0] = 6.7e30;   /* beyond long long in ticks (fuzz_config found it) */
+  ck_assert_int_eq(sa_net_add_projection(net, "bad", 0, 1, &c, &W1, &D1, 0,
+                                         NULL), SA_EINVAL);
   d[0] = 0.1;
   ck_assert_int_eq(sa_net_add_projection(net, "bad", 0, 1, &c, &W1, &D1,
                                          SA_RECEPTOR_EXCITATORY, NULL),
