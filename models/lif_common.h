@@ -26,7 +26,7 @@
 #include "sa_model.h"
 
 #define SA_LIF_CHUNK 64u
-_Static_assert(SA_LIF_CHUNK == 64, "a chunk is a word of sa_block.hit");
+_Static_assert(SA_LIF_CHUNK == 64, "sa_block.nw counts chunks of 64 nodes");
 
 /* The loop of a pass: AT, an expression that is 1 when node c + j ends the
  * step at or above theta and 0 otherwise, for every node of [lo, hi), in
@@ -92,7 +92,8 @@ static inline int sa__lif_step(sa_block *b, sa_tick k, sa_spikebuf *out,
   double *ex = b->ex, *in = b->in;
   for (size_t q = 0, na = *b->na; q < na; q++) {
     const uint32_t i = b->at[q], w = (i - lo) / SA_LIF_CHUNK;
-    b->hit[w] = 0;
+    /* (a node's second entry: its cells were taken at the first) */
+    if (ex[i] == 0 && in[i] == 0) continue;
     cnt[w] += take(m, i, ex[i], in[i]);
     ex[i] = 0;
     in[i] = 0;

@@ -45,24 +45,24 @@ typedef struct sa_refr {
 } sa_refr;
 
 /* One thread's block [lo, hi) of a neuron population: what its update
- * reads besides the model's state. The core sets ex, in and hit before
+ * reads besides the model's state. The core sets ex, in, at and na before
  * each update; rf is the LIF models' (models/lif_common.h). */
 typedef struct sa_block {
   uint32_t lo, hi;
   /* The ring rows of the inputs arriving at k+1 (pA, mV or nS), indexed
-   * by node, and which of them may be non-zero: the na nodes at[0..na)
-   * (each once: bit j of hit[w] says node lo + 64 w + j is listed); the
-   * rest are zero. The update adds the inputs, zeroes the cells, clears
-   * the bits and sets na to 0, so the row is clean for its next use. Only
-   * ~5 % of the nodes receive input in a tick of a typical network, so
-   * reading the rows densely would cost more than the neurons. */
+   * by node, and which of them may be non-zero: the na nodes at[0..na),
+   * each listed at most twice (once per row, when its cell there turned
+   * non-zero; never with both cells 0 at its first entry); the rest are
+   * zero. The update adds the inputs, zeroes the cells and sets na to 0,
+   * so the row is clean for its next use; a second entry finds the cells
+   * zeroed and must be skipped. Only ~5 % of the nodes receive input in a
+   * tick of a typical network, so reading the rows densely would cost
+   * more than the neurons. */
   double *ex, *in;
-  uint64_t *hit;
   uint32_t *at;
   size_t *na;
-  /* The core's: per ring slot, nw bitmap words, hi - lo + 1 list entries
-   * and the list's length. */
-  uint64_t *hits;
+  /* The core's: per ring slot, 2 (hi - lo) + 1 list entries and the
+   * list's length. nw is the number of SA_LIF_CHUNK chunks. */
   uint32_t *ats;
   size_t *nas;
   size_t nw;

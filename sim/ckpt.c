@@ -66,15 +66,11 @@ static void mark_inputs(sa_pop *p) {
     sa_block *b = &p->blk[t];
     for (int slot = 0; slot < p->nslots; slot++) {
       const size_t row = (size_t)slot * p->n;
-      uint64_t *hw = b->hits + (size_t)slot * b->nw;
-      uint32_t *at = b->ats + (size_t)slot * (b->hi - b->lo + 1);
+      uint32_t *at = b->ats + (size_t)slot * sa__inbox_cap(b);
       size_t n = 0;
-      memset(hw, 0, b->nw * sizeof *hw);
       for (uint32_t i = b->lo; i < b->hi; i++)
-        if (p->ring_ex[row + i] != 0 || p->ring_in[row + i] != 0) {
-          hw[(i - b->lo) >> 6] |= (uint64_t)1 << ((i - b->lo) & 63);
+        if (p->ring_ex[row + i] != 0 || p->ring_in[row + i] != 0)
           at[n++] = i;
-        }
       b->nas[slot] = n;
     }
   }

@@ -23,7 +23,10 @@ static int draw_syn(const drawctx *c, sa_rng *r, float *w, uint16_t *d) {
   if (c->receptor == SA_RECEPTOR_EXCITATORY && wv < 0) wv = 0;
   if (c->receptor == SA_RECEPTOR_INHIBITORY && wv > 0) wv = 0;
   double dv = sa__draw(c->delay, r);
-  long long ticks = llround(dv / c->net->dt);
+  /* (compared as a double first: llround of a value beyond long long is
+   * unspecified) */
+  int big = !(dv / c->net->dt < MAX_DELAY_TICKS + 0.5);
+  long long ticks = big ? MAX_DELAY_TICKS + 1LL : llround(dv / c->net->dt);
   if (ticks < 1) ticks = 1;
   if (ticks > (long long)MAX_DELAY_TICKS)
     return sa__seterr(c->net, SA_EINVAL,
@@ -113,7 +116,7 @@ static void put(sink *k, uint32_t s, uint32_t t, float w, uint16_t d) {
   }
   uint64_t at = p->row[s]++;
   p->target[at] = t;
-  p->w[at] = w;
+  if (p->w) p->w[at] = w;
   if (p->delay) p->delay[at] = d;
 }
 
@@ -153,7 +156,7 @@ static int draw_pass(sa_net *net, int pidx, const sa_connector *c,
       if (c->delay) {
         double dv = c->delay[i];
         if (!isfinite(dv) || dv < net->dt * (1 - 1e-9) ||
-            llround(dv / net->dt) > (long long)MAX_DELAY_TICKS)
+            !(dv / net->dt < MAX_DELAY_TICKS + 0.5))
           return sa__seterr(net, SA_EINVAL,
                         "list delay %zu (%g ms) is below one tick (%g ms) "
                         "or above the maximum", i, dv, net->dt);
@@ -270,12 +273,12 @@ static int sort_rows(part *p, uint32_t nsrc) {
       cap = n + n / 2;
     }
     for (size_t k = 0; k < n; k++)
-      buf[k] = (syn){p->target[a + k], p->w[a + k],
+      buf[k] = (syn){p->target[a + k], p->w ? p->w[a + k] : 0,
                      p->delay ? p->delay[a + k] : 0};
     sort_syn(buf, buf + n, n);
     for (size_t k = 0; k < n; k++) {
       p->target[a + k] = buf[k].t;
-      p->w[a + k] = buf[k].w;
+      if (p->w) p->w[a + k] = buf[k].w;
       if (p->delay) p->delay[a + k] = buf[k].d;
     }
   }
@@ -312,8 +315,8 @@ static int build_csr(sa_net *net, proj *j, const sa_connector *c,
   j->dconst = k.dmin;
   size_t n = k.n ? k.n : 1;
   p->target = malloc(n * sizeof *p->target);
-  p->w = malloc(n * sizeof *p->w);
-  if (!p->target || !p->w) return SA_ENOMEM;
+  if (!j->hom) p->w = malloc(n * sizeof *p->w);
+  if (!p->target || (!j->hom && !p->w)) return SA_ENOMEM;
   if (k.dmin != k.dmax && !(p->delay = malloc(n * sizeof *p->delay)))
     return SA_ENOMEM;
   for (uint32_t i = 0; i < nsrc; i++) p->row[i + 1] += p->row[i];
@@ -342,6 +345,30 @@ void sa__proj_free(proj *j) {
   free(j->parts);
   for (int r = 0; r < j->nrules; r++) free(j->rparams[r]);
   free(j->name);
+}
+
+/* Whether every synapse of the projection gets the same weight, and
+ * which: a constant distribution (clipped as draw_syn clips it), or a
+ * list whose weights are all the same float (bit for bit, so that -0 and
+ * 0 stay apart in what sa_net_proj_get reports). A list entry that
+ * draw_pass will refuse makes the answer irrelevant. */
+static int hom_weight(const sa_connector *c, const sa_dist *weight,
+                      int receptor, float *w) {
+  if (c->type == SA_CONN_LIST && c->weight) {
+    float w0 = c->n ? (float)c->weight[0] : 0;
+    for (size_t i = 1; i < c->n; i++) {
+      float wi = (float)c->weight[i];
+      if (memcmp(&wi, &w0, sizeof wi)) return 0;
+    }
+    *w = w0;
+    return 1;
+  }
+  if (weight->kind != SA_DIST_CONST) return 0;
+  double wv = weight->a;
+  if (receptor == SA_RECEPTOR_EXCITATORY && wv < 0) wv = 0;
+  if (receptor == SA_RECEPTOR_INHIBITORY && wv > 0) wv = 0;
+  *w = (float)wv;
+  return 1;
 }
 
 /* Synapses cut between two shrinks of the one-thread array (split). */
@@ -400,9 +427,10 @@ static int split(const sa_net *net, proj *j, uint32_t nsrc, uint32_t ntgt,
     p->nsyn = p->row[nsrc];
     size_t n = p->nsyn ? p->nsyn : 1;
     p->target = malloc(n * sizeof *p->target);
-    p->w = malloc(n * sizeof *p->w);
+    if (g->w) p->w = malloc(n * sizeof *p->w);
     if (g->delay) p->delay = malloc(n * sizeof *p->delay);
-    if (!p->target || !p->w || (g->delay && !p->delay)) rc = SA_ENOMEM;
+    if (!p->target || (g->w && !p->w) || (g->delay && !p->delay))
+      rc = SA_ENOMEM;
   }
   if (rc) {
     for (int t = 0; ps && t < T; t++) sa__part_free(&ps[t]);
@@ -413,9 +441,11 @@ static int split(const sa_net *net, proj *j, uint32_t nsrc, uint32_t ntgt,
   for (int t = 0; t < T; t++) to[t] = ps[t].target;
   cut(g, ps, T, nsrc, g->target, sizeof *g->target, to);
   g->target = NULL;
-  for (int t = 0; t < T; t++) to[t] = ps[t].w;
-  cut(g, ps, T, nsrc, g->w, sizeof *g->w, to);
-  g->w = NULL;
+  if (g->w) {
+    for (int t = 0; t < T; t++) to[t] = ps[t].w;
+    cut(g, ps, T, nsrc, g->w, sizeof *g->w, to);
+    g->w = NULL;
+  }
   if (g->delay) {
     for (int t = 0; t < T; t++) to[t] = ps[t].delay;
     cut(g, ps, T, nsrc, g->delay, sizeof *g->delay, to);
@@ -454,7 +484,7 @@ void sa_net_proj_get(const sa_net *net, int pj, uint32_t *source,
       for (uint64_t q = p->row[i]; q < p->row[i + 1]; q++, c++) {
         if (source) source[c] = i;
         if (target) target[c] = p->target[q];
-        if (weight) weight[c] = p->w ? p->w[q] : (float)p->wd[q];
+        if (weight) weight[c] = (float)sa__weight(j, p, q);
         if (delay) delay[c] = p->delay ? p->delay[q] : j->dconst;
       }
     }
@@ -497,7 +527,7 @@ int sa_net_add_projection(sa_net *net, const char *name, int src, int tgt,
                                  ? "excitatory" : "inhibitory");
   if (delay->kind == SA_DIST_CONST &&
       (delay->a < net->dt * (1 - 1e-9) ||
-       llround(delay->a / net->dt) > (long long)MAX_DELAY_TICKS))
+       !(delay->a / net->dt < MAX_DELAY_TICKS + 0.5)))
     return sa__seterr(net, SA_EINVAL,
                   "delay %g ms is below one tick (dt = %g ms) or above the "
                   "maximum of %u ticks", delay->a, net->dt, MAX_DELAY_TICKS);
@@ -518,6 +548,7 @@ int sa_net_add_projection(sa_net *net, const char *name, int src, int tgt,
     long long ticks = llround(delay->a / net->dt);
     dc.dfix = (uint16_t)(ticks < 1 ? 1 : ticks);
   }
+  j->hom = hom_weight(conn, weight, receptor, &j->whom);
   int rc = j->name ? 0 : SA_ENOMEM;
   if (!rc) rc = build_csr(net, j, conn, &dc, sp, tp);
   if (rc) {

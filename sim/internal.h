@@ -22,7 +22,11 @@
  * (then 10 bytes a synapse; with fewer than 2^(32-b) targets, b-bit delays
  * could ride in target's high bits, at a mask per synapse in delivery and
  * in the rules' views). A part is
- * built straight into this layout (sim/connect.c), with no edge list. */
+ * built straight into this layout (sim/connect.c), with no edge list.
+ * A static projection whose weights are all the same (a constant weight
+ * distribution, or a list of equal weights: NEST's static_synapse_hom_w)
+ * keeps no weight array at all (w and wd NULL, 4 bytes a synapse): its
+ * one weight is proj.whom. */
 #define SA_MAX_RULES 8
 
 typedef struct part {
@@ -49,7 +53,14 @@ typedef struct proj {
   void *rparams[SA_MAX_RULES];
   int nrules;
   double sign;
+  int hom;              /* parts hold no weights: every synapse has whom */
+  float whom;
 } proj;
+
+/* Synapse q's weight in part p of projection j. */
+static inline double sa__weight(const proj *j, const part *p, uint64_t q) {
+  return p->wd ? p->wd[q] : p->w ? (double)p->w[q] : (double)j->whom;
+}
 
 typedef struct sub { sa_spike_cb cb; void *ud; } sub;
 typedef struct obs { sa_slice_cb cb; void *ud; } obs;
@@ -125,6 +136,12 @@ static inline uint32_t sa__block(uint32_t n, int T, int t) {
 static inline uint32_t sa__wblock(const sa_net *net, uint32_t n, int t) {
   return sa__block(n, net->nranks * net->threads,
                    net->rank * net->threads + t);
+}
+/* Entries of a block's input list per ring slot: a node is listed at most
+ * once per ring (sim/run.c, inbox), plus the spare entry of the
+ * branch-free append. */
+static inline size_t sa__inbox_cap(const sa_block *b) {
+  return 2 * (size_t)(b->hi - b->lo) + 1;
 }
 /* Whether this rank owns node i of a population of n. */
 static inline int sa__owns(const sa_net *net, uint32_t n, uint32_t i) {

@@ -56,7 +56,6 @@ static void pop_free(sa_pop *p) {
   }
   free(p->tb);
   for (int t = 0; p->blk && t < p->ntb; t++) {
-    free(p->blk[t].hits);
     free(p->blk[t].ats);
     free(p->blk[t].nas);
     free(p->blk[t].cross);

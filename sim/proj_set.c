@@ -7,6 +7,39 @@
  * rules' state stay, so estimators continue from what they have learnt. */
 #include "internal.h"
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A projection of one weight (hom, sim/internal.h) given weights that
+ * are not all the same float: it gets a float array per part, all
+ * allocated before anything changes, and is an ordinary static projection
+ * from then on. Given one weight again, it stays hom with that weight. */
+static int unhom(sa_net *net, proj *j, const double *w) {
+  float w0 = j->nsyn ? (float)w[0] : j->whom;
+  uint64_t q = 1;
+  for (; q < j->nsyn; q++) {
+    float wq = (float)w[q];
+    if (memcmp(&wq, &w0, sizeof wq)) break;
+  }
+  if (q >= j->nsyn) {
+    j->whom = w0;
+    return 0;
+  }
+  for (int t = 0; t < j->nparts; t++) {
+    part *p = &j->parts[t];
+    p->w = malloc((p->nsyn ? p->nsyn : 1) * sizeof *p->w);
+    if (!p->w) {
+      for (int u = 0; u <= t; u++) {
+        free(j->parts[u].w);
+        j->parts[u].w = NULL;
+      }
+      return sa__seterr(net, SA_ENOMEM, "out of memory for the weights "
+                        "of '%s'", j->name);
+    }
+  }
+  j->hom = 0;
+  return 0;
+}
 
 int sa_net_proj_set_weights(sa_net *net, int pj, const double *w) {
   if (pj < 0 || pj >= net->nprojs)
@@ -41,6 +74,10 @@ int sa_net_proj_set_weights(sa_net *net, int pj, const double *w) {
         sa_syn_view v = sa__view(net, j, t);
         j->rules[r]->materialize(j->parts[t].rstate[r], &v, net->now);
       }
+  if (j->hom) {
+    int rc = unhom(net, j, w);
+    if (rc) return rc;
+  }
   /* Canonical order: by source, then part, then row (as
    * sa_net_proj_weights). */
   uint32_t nsrc = net->pops[j->src]->n;
@@ -51,7 +88,7 @@ int sa_net_proj_set_weights(sa_net *net, int pj, const double *w) {
       for (uint64_t q = p->row[i]; q < p->row[i + 1]; q++, c++) {
         if (p->w)
           p->w[q] = (float)w[c];
-        else
+        else if (p->wd)
           p->wd[q] = w[c];
       }
     }

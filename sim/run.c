@@ -60,8 +60,9 @@ static int check_plastic(sa_net *net, proj *j) {
     int pos = 0, neg = 0, plastic = 0;
     for (int t = 0; t < j->nparts; t++)
       for (uint64_t q = 0; q < j->parts[t].nsyn; q++) {
-        pos |= j->parts[t].w[q] > 0;
-        neg |= j->parts[t].w[q] < 0;
+        double wq = sa__weight(j, &j->parts[t], q);
+        pos |= wq > 0;
+        neg |= wq < 0;
       }
     pos = sa__dist_any(net, pos);   /* MPI: over all ranks' synapses */
     neg = sa__dist_any(net, neg);
@@ -82,20 +83,23 @@ static int check_plastic(sa_net *net, proj *j) {
  * float weights are widened in place, last first (double q covers floats
  * 2q and 2q + 1, already read), through memcpy since the two types share
  * the block; growing a large block moves its pages without copying them,
- * so no second weight array is resident meanwhile. */
+ * so no second weight array is resident meanwhile. A projection of one
+ * weight (hom) gets its per-synapse array here. */
 static int make_plastic(sa_net *net, proj *j) {
   for (int t = 0; t < j->nparts; t++) {
     part *p = &j->parts[t];
     char *b = realloc(p->w, (p->nsyn ? p->nsyn : 1) * sizeof *p->wd);
     if (!b) return sa__seterr(net, SA_ENOMEM, "out of memory");
     for (uint64_t q = p->nsyn; q-- > 0;) {
-      float f;
-      memcpy(&f, b + q * sizeof f, sizeof f);
+      float f = j->whom;
+      if (!j->hom) memcpy(&f, b + q * sizeof f, sizeof f);
       double d = f;
       memcpy(b + q * sizeof d, &d, sizeof d);
     }
     p->wd = (double *)(void *)b;
     p->w = NULL;
+    /* (each part has its own array now; the flag goes after the last) */
+    if (t == j->nparts - 1) j->hom = 0;
     sa_syn_view v = sa__view(net, j, t);
     for (int r = 0; r < j->nrules; r++) {
       int rc = j->rules[r]->create(&p->rstate[r], j->rparams[r], &v);
@@ -176,12 +180,11 @@ static int freeze(sa_net *net) {
         b->lo = sa__wblock(net, p->n, t);
         b->hi = sa__wblock(net, p->n, t + 1);
         b->nw = (b->hi - b->lo + 63u) / 64u;
-        b->hits = calloc((size_t)net->nslots * b->nw + 1, sizeof *b->hits);
-        b->ats = malloc((size_t)net->nslots * (b->hi - b->lo + 1) *
+        b->ats = malloc((size_t)net->nslots * sa__inbox_cap(b) *
                         sizeof *b->ats);
         b->nas = calloc((size_t)net->nslots, sizeof *b->nas);
         b->cross = calloc(b->nw + 1, sizeof *b->cross);
-        bad = !b->hits || !b->ats || !b->nas || !b->cross;
+        bad = !b->ats || !b->nas || !b->cross;
       }
       if (bad)
         return sa__seterr(net, SA_ENOMEM,
@@ -301,8 +304,7 @@ static void advance(sa_net *net, int t, sa_tick m) {
         size_t slot = (size_t)((k + 1) % p->nslots);
         b->ex = p->ring_ex + slot * p->n;
         b->in = p->ring_in + slot * p->n;
-        b->hit = b->hits + slot * b->nw;
-        b->at = b->ats + slot * (b->hi - b->lo + 1);
+        b->at = b->ats + slot * sa__inbox_cap(b);
         b->na = b->nas + slot;
         rc = p->vt->update(p, k, b, &p->tb[t]);
       } else if (t == 0) {
@@ -382,30 +384,41 @@ static int own_posts(worker *w, const sa_pop *tp, uint32_t lo, uint32_t hi,
 }
 
 /* The inputs of block b arriving in ring slot `slot`, while a row of
- * synapses is delivered: every node whose cell is written is listed there
- * once (sa_block). A local copy, so that the compiler keeps it in
+ * synapses is delivered: a node is listed there when one of its two cells
+ * turns from 0 to non-zero (sa_block). Each cell of a ring only ever
+ * takes weights of one sign (a receptor's weights have its sign, auto
+ * routes by sign, a plastic projection keeps its sign), so a sum never
+ * returns to 0 before the update reads it, and a node is listed at most
+ * once per ring, twice in all. Adding a weight of 0 (or -0) changes no
+ * cell and lists nothing. A local copy, so that the compiler keeps it in
  * registers. */
 typedef struct inbox {
-  uint64_t *hw;
   uint32_t *at;
   size_t n;
-  uint32_t lo;
 } inbox;
 
 static inline inbox inbox_open(const sa_block *b, size_t slot) {
-  inbox x = {b->hits + slot * b->nw, b->ats + slot * (b->hi - b->lo + 1),
-             b->nas[slot], b->lo};
+  inbox x = {b->ats + slot * sa__inbox_cap(b), b->nas[slot]};
   return x;
 }
 
 /* Branch-free: the entry is written in any case and counted only if the
- * node's bit was clear (the list has one spare entry). */
-static inline void inbox_put(inbox *x, uint32_t node) {
-  const uint32_t d = node - x->lo;
-  const uint64_t bit = (uint64_t)1 << (d & 63), word = x->hw[d >> 6];
+ * cell was 0 (the list has one spare entry); w must not be 0. */
+static inline void inbox_add(inbox *x, double *cell, uint32_t node,
+                             double w) {
+  const double old = *cell;
+  *cell = old + w;
   x->at[x->n] = node;
-  x->n += !(word & bit);
-  x->hw[d >> 6] = word | bit;
+  x->n += old == 0;
+}
+
+/* The same for a weight that may be 0. */
+static inline void inbox_addz(inbox *x, double *cell, uint32_t node,
+                              double w) {
+  const double old = *cell;
+  *cell = old + w;
+  x->at[x->n] = node;
+  x->n += (old == 0) & (w != 0);
 }
 
 static inline void inbox_close(const sa_block *b, size_t slot,
@@ -442,6 +455,8 @@ static int deliver(sa_net *net, proj *j, worker *w) {
   }
   /* Every cell written is listed for its row (sa_block). */
   const sa_block *blk = &tp->blk[t];
+  /* One weight of 0 adds nothing anywhere. */
+  if (j->hom && j->whom == 0) return 0;
   for (size_t s = 0; s < sp->sp_n; s++) {
     uint32_t src = sp->sp_id[s];
     sa_tick stamp = sp->sp_stamp[s];
@@ -459,45 +474,51 @@ static int deliver(sa_net *net, proj *j, worker *w) {
         sa_tick d = pt->delay ? pt->delay[q] : j->dconst;
         double *to = j->sign == 0 && pt->wd[q] >= 0 ? ex : buf;
         size_t slot = (size_t)((stamp + d) % nslots);
-        to[slot * n + pt->target[q]] += pt->wd[q];
         inbox x = inbox_open(blk, slot);
-        inbox_put(&x, pt->target[q]);
+        inbox_addz(&x, &to[slot * n + pt->target[q]], pt->target[q],
+                   pt->wd[q]);
         inbox_close(blk, slot, &x);
       }
     } else if (!pt->delay) {
       size_t slot = (size_t)((stamp + j->dconst) % nslots);
       double *rex = ex + slot * n, *rin = in + slot * n;
       inbox x = inbox_open(blk, slot);
-      if (j->receptor == SA_RECEPTOR_EXCITATORY) {
+      if (j->hom) {
+        /* One weight (not 0): the row is its targets only. */
+        const float wh = j->whom;
+        double *to = j->receptor == SA_RECEPTOR_EXCITATORY ||
+                     (j->receptor == SA_RECEPTOR_AUTO && wh >= 0) ? rex : rin;
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
-          rex[tq] += pt->w[q];
-          inbox_put(&x, tq);
+          inbox_add(&x, &to[tq], tq, wh);
+        }
+      } else if (j->receptor == SA_RECEPTOR_EXCITATORY) {
+        for (uint64_t q = a; q < b; q++) {
+          uint32_t tq = pt->target[q];
+          inbox_addz(&x, &rex[tq], tq, pt->w[q]);
         }
       } else if (j->receptor == SA_RECEPTOR_INHIBITORY) {
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
-          rin[tq] += pt->w[q];
-          inbox_put(&x, tq);
+          inbox_addz(&x, &rin[tq], tq, pt->w[q]);
         }
       } else {
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
           float wq = pt->w[q];
-          (wq >= 0 ? rex : rin)[tq] += wq;
-          inbox_put(&x, tq);
+          inbox_addz(&x, &(wq >= 0 ? rex : rin)[tq], tq, wq);
         }
       }
       inbox_close(blk, slot, &x);
     } else {
       for (uint64_t q = a; q < b; q++) {
         size_t slot = (size_t)((stamp + pt->delay[q]) % nslots);
-        float wq = pt->w[q];
+        float wq = pt->w ? pt->w[q] : j->whom;
         int exc = j->receptor == SA_RECEPTOR_EXCITATORY ||
                   (j->receptor == SA_RECEPTOR_AUTO && wq >= 0);
-        (exc ? ex : in)[slot * n + pt->target[q]] += wq;
         inbox x = inbox_open(blk, slot);
-        inbox_put(&x, pt->target[q]);
+        inbox_addz(&x, &(exc ? ex : in)[slot * n + pt->target[q]],
+                   pt->target[q], wq);
         inbox_close(blk, slot, &x);
       }
     }
@@ -660,7 +681,7 @@ int sa_net_proj_weights(sa_net *net, int pj, double *out) {
     for (int t = 0; t < j->nparts; t++) {
       const part *p = &j->parts[t];
       for (uint64_t q = p->row[i]; q < p->row[i + 1]; q++)
-        out[c++] = p->w ? p->w[q] : p->wd[q];
+        out[c++] = sa__weight(j, p, q);
     }
   return 0;
 }
