@@ -69,14 +69,6 @@ typedef struct sa_rule_vt {
               const char *prefix);
   int (*load)(void *state, const sa_syn_view *v, const sa_ckpt *ck,
               const char *prefix);
-  /* Optional (NULL: the core calls pre() and delivers the row itself):
-   * pre() fused with the delivery of the spike, in one walk of the row.
-   * Updates each weight as pre() does, then adds it to
-   * ring[((stamp + d) % nslots) * stride + target], d its delay, in row
-   * order. The core uses it when the projection has this one rule and
-   * weights of one sign. */
-  void (*pre_deliver)(void *state, sa_syn_view *v, sa_tick stamp,
-                      uint32_t src, double *ring, size_t stride, int nslots);
 } sa_rule_vt;
 
 const sa_rule_vt *sa__rule_find(const char *name);

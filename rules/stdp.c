@@ -45,8 +45,7 @@
  * whatever the input statistics.
  *
  * Cost (bench/plastic): a pre spike's row walk is the whole price of
- * STDP, one pass per row that updates each weight and delivers it
- * (pre_deliver). Per synapse it reads the target's newest post spikes
+ * STDP (the core then delivers the row it has updated). Per synapse it reads the target's newest post spikes
  * from one prefetched block (struct recent) and does, on average,
  * about one facilitation and one depression from the decay tables; the
  * loop is specialised per pairing and weight dependence. */
@@ -444,12 +443,12 @@ ALWAYS_INLINE double syn(const state *s, uint32_t tgt, const prectx *c,
 /* How many synapses ahead the row loop prefetches the target's block. */
 enum { AHEAD = 8 };
 
-/* The row of src at its spike: each weight updated, then, when ring is
- * not NULL, added to the ring cell its arrival falls in (the core's
- * delivery, fused: the row is walked once). */
+/* The row of src at its spike: each weight updated. (Fusing this with the
+ * core's delivery saved about 1 % and would need the core's input lists
+ * here.) */
 ALWAYS_INLINE void row_pre(const state *s, sa_syn_view *v, const prectx *c,
-                           uint32_t src, double *ring, size_t stride,
-                           int nslots, int nearest, double mup, double mum) {
+                           uint32_t src, int nearest, double mup,
+                           double mum) {
   const uint64_t a = v->row[src], b = v->row[src + 1];
   const uint32_t *tg = v->target;
   double *w = v->w;
@@ -460,28 +459,19 @@ ALWAYS_INLINE void row_pre(const state *s, sa_syn_view *v, const prectx *c,
   for (uint64_t q = a; q < b && q < a + AHEAD; q++) PREFETCH(&c->rec[tg[q]]);
   if (!v->delay) {
     const sa_tick d = v->dconst;
-    double *to = ring ? ring + (size_t)((c->until + d) % nslots) * stride
-                      : NULL;
     for (uint64_t q = a; q < b; q++) {
       if (q + AHEAD < b) PREFETCH(&c->rec[tg[q + AHEAD]]);
-      double nw = syn(s, tg[q], c, w[q], d, 1, nearest, mup, mum);
-      w[q] = nw;
-      if (to) to[tg[q]] += nw;
+      w[q] = syn(s, tg[q], c, w[q], d, 1, nearest, mup, mum);
     }
   } else {
     for (uint64_t q = a; q < b; q++) {
       if (q + AHEAD < b) PREFETCH(&c->rec[tg[q + AHEAD]]);
-      const sa_tick d = v->delay[q];
-      double nw = syn(s, tg[q], c, w[q], d, 1, nearest, mup, mum);
-      w[q] = nw;
-      if (ring) ring[(size_t)((c->until + d) % nslots) * stride + tg[q]] += nw;
+      w[q] = syn(s, tg[q], c, w[q], v->delay[q], 1, nearest, mup, mum);
     }
   }
 }
 
-static void pre_deliver(void *vs, sa_syn_view *v, sa_tick stamp,
-                        uint32_t src, double *ring, size_t stride,
-                        int nslots) {
+static void pre(void *vs, sa_syn_view *v, sa_tick stamp, uint32_t src) {
   state *s = vs;
   const params *p = &s->p;
   const prectx c = ctx(s, v, src, stamp);
@@ -490,25 +480,19 @@ static void pre_deliver(void *vs, sa_syn_view *v, sa_tick stamp,
   /* One loop per pairing and weight dependence: no per-synapse tests of
    * the options. */
   if (p->nearest) {
-    if (add) row_pre(s, v, &c, src, ring, stride, nslots, 1, 0.0, 0.0);
-    else if (mul) row_pre(s, v, &c, src, ring, stride, nslots, 1, 1.0, 1.0);
-    else row_pre(s, v, &c, src, ring, stride, nslots, 1, p->mu_plus,
-                 p->mu_minus);
+    if (add) row_pre(s, v, &c, src, 1, 0.0, 0.0);
+    else if (mul) row_pre(s, v, &c, src, 1, 1.0, 1.0);
+    else row_pre(s, v, &c, src, 1, p->mu_plus, p->mu_minus);
   } else {
-    if (add) row_pre(s, v, &c, src, ring, stride, nslots, 0, 0.0, 0.0);
-    else if (mul) row_pre(s, v, &c, src, ring, stride, nslots, 0, 1.0, 1.0);
-    else row_pre(s, v, &c, src, ring, stride, nslots, 0, p->mu_plus,
-                 p->mu_minus);
+    if (add) row_pre(s, v, &c, src, 0, 0.0, 0.0);
+    else if (mul) row_pre(s, v, &c, src, 0, 1.0, 1.0);
+    else row_pre(s, v, &c, src, 0, p->mu_plus, p->mu_minus);
   }
   double kp = 1.0;
   if (!p->nearest && c.tl >= 0)
     kp = c.kp * decay_plus(s, stamp - c.tl) + 1.0;
   s->kplus[src] = kp;
   s->tlast[src] = s->tseen[src] = stamp;
-}
-
-static void pre(void *vs, sa_syn_view *v, sa_tick stamp, uint32_t src) {
-  pre_deliver(vs, v, stamp, src, NULL, 0, 1);
 }
 
 static void bring_in(state *s, sa_syn_view *v, uint32_t src, sa_tick now) {
@@ -567,6 +551,7 @@ static int save(const void *vs, const sa_syn_view *v, const sa_ckpt *ck,
   uint64_t at = 0;
   for (uint32_t j = 0; !rc && j < v->n_tgt; j++) {
     const hist *h = &s->h[j];
+    if (h->n == 0) continue;   /* never fired: no arrays to copy from */
     memcpy(t + at, h->t + h->start, h->n * sizeof *t);
     memcpy(k + at, h->k + h->start, h->n * sizeof *k);
     at += h->n;
@@ -620,5 +605,4 @@ static int load(void *vs, const sa_syn_view *v, const sa_ckpt *ck,
 
 const sa_rule_vt sa_rule_stdp = {
   "stdp", 1, SA_RULE_PLASTIC, sizeof(params), descs, set_option, check,
-  create, destroy, post, pre, materialize, slice_end, NULL, save, load,
-  pre_deliver};
+  create, destroy, post, pre, materialize, slice_end, NULL, save, load};

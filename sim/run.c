@@ -462,11 +462,7 @@ static int deliver(sa_net *net, proj *j, worker *w) {
     sa_tick stamp = sp->sp_stamp[s];
     uint64_t a = pt->row[src], b = pt->row[src + 1];
     if (a == b) continue;
-    if (nr == 1 && j->sign != 0 && j->rules[0]->pre_deliver) {
-      /* One pass: the rule delivers the weights it has just updated. */
-      j->rules[0]->pre_deliver(pt->rstate[0], &v, stamp, src,
-                               j->sign > 0 ? ex : in, n, nslots);
-    } else if (nr) {
+    if (nr) {
       for (int r = 0; r < nr; r++)
         j->rules[r]->pre(pt->rstate[r], &v, stamp, src);
       double *buf = j->sign > 0 ? ex : in;

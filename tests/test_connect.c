@@ -506,10 +506,10 @@ END_TEST
 
 /* A checkpoint of a network with projections of one weight, loaded into a
  * fresh copy: the rest of the run and the weights are those of the
- * uninterrupted run. (Not with the stdp rule yet: its save passes a NULL
- * history to memcpy for a target that never fired, which UBSan stops.) */
+ * uninterrupted run; also with stdp on one projection, whose targets are
+ * not all firing by then (an empty post history is saved and loaded). */
 START_TEST(hom_checkpoint) {
-  for (int rule = 0; rule < 1; rule++) {
+  for (int rule = 0; rule < 2; rule++) {
     uint64_t h[2][2];
     sa_net *net[2];
     for (int v = 0; v < 2; v++) net[v] = homnet(1, rule, 2, h[v]);
