@@ -65,16 +65,32 @@ static inline double sa__weight(const proj *j, const part *p, uint64_t q) {
 typedef struct sub { sa_spike_cb cb; void *ud; } sub;
 typedef struct obs { sa_slice_cb cb; void *ud; } obs;
 
-/* Sense-reversing barrier: spins briefly (slices are short and an idle
- * core answers in well under a microsecond), then sleeps on a condition
- * variable, so that a machine with more runnable threads than cores is
- * not turned into a scheduler benchmark. */
+/* Sense-reversing barrier: spins for up to spin_ns (slices are short and
+ * an idle core answers in well under a microsecond, while a sleep and its
+ * wake-up cost tens of microseconds on a virtual machine), yielding the
+ * core while it spins when the machine has more runnable threads than
+ * cores (yield), then sleeps on a condition variable. spin_ns and yield
+ * are set by thread 0 while the others wait at the go, read by all. */
 typedef struct sa_barrier {
   atomic_int count, sense, sleepers;
+  atomic_int yield;
+  atomic_llong spin_ns;
   int n;
   pthread_mutex_t mu;
   pthread_cond_t cv;
 } sa_barrier;
+
+/* Thread 0's choice between running the slices on the pool and running
+ * them alone (sim/run.c, "choosing the thread count"): wall time per tick
+ * measured over windows of run time, for one thread (cost[0]) and for
+ * the pool (cost[1]). */
+typedef struct sa_tune {
+  long long ns, len;    /* run time in this window; its planned length */
+  sa_tick ticks;        /* ticks simulated in this window */
+  double cost[2];       /* ns per tick, alone and on the pool */
+  int probing;          /* this window measures the other choice */
+  int force;            /* SYNALIGN_POOL: 0 auto, POOL_ON, POOL_ALTERNATE */
+} sa_tune;
 
 /* Per worker: its index, its barrier sense, scratch for the post spikes
  * of its target block. */
@@ -104,15 +120,30 @@ struct sa_net {
   int nobs;
   sa_tick min_delay;
   int nslots;
-  /* Worker pool (threads > 1), started at the first run. */
+  /* Worker pool (threads > 1), started at the first run if the slices
+   * hold enough work (sim/run.c). wk has one entry per thread, i.e. per
+   * block, whether or not its thread exists: a thread that runs another
+   * block's phases uses that block's entry. active: the threads that run
+   * slices now, all of them (threads) or thread 0 alone (1), the others
+   * then wait parked on park_cv until `parked` is cleared. pending: the
+   * spikes merged at the end of the last slice are not yet delivered
+   * (phase C runs at the start of the next slice, or before sa_net_run
+   * returns). fence: some projection has a rule, which may read any
+   * population's state in C, so C and A are kept apart by a barrier. */
   worker *wk;
   int pool_up;
+  int active;
+  int pending, fence;
+  int parked;
+  pthread_mutex_t park_mu;
+  pthread_cond_t park_cv;
   sa_barrier bar;
+  sa_tune tune;
   /* Commands to the workers, double-buffered by barrier parity: thread 0
    * writes cmd[next sense] before the go, a worker reads cmd[its sense]
    * after it; a slot is rewritten only after every worker has passed the
    * following barrier, so no command is overwritten before it is read. */
-  struct { sa_tick m; int op; } cmd[2];
+  struct { sa_tick m; int op, pend; } cmd[2];
   atomic_int werr;
   /* Distributed runs (sim/mpi.c): this process is rank `rank` of
    * `nranks` (0 of 1 without MPI), fixed at creation; xch is the spike

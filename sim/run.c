@@ -2,22 +2,27 @@
  * SPDX-License-Identifier: MIT
  *
  * One slice (min_delay ticks) on T threads:
+ *   -- the go (a barrier; carries the command) --
+ *   C  every thread delivers the last slice's spikes through its own part
+ *      of each projection, which holds exactly the synapses onto its
+ *      block, so no two threads write the same ring cell; plastic parts
+ *      run their rule on the same events;
  *   A  every thread advances its block of every neuron population over
  *      the whole slice (inputs all arrived in earlier slices, so blocks
  *      need no communication); thread 0 also advances the sources;
  *   -- barrier --
  *   B  thread 0 merges the threads' spikes per population into one list
  *      ordered by (stamp, node), and moves time on;
- *   -- barrier --
- *   C  every thread delivers all of the slice's spikes through its own
- *      part of each projection, which holds exactly the synapses onto its
- *      block, so no two threads write the same ring cell; plastic parts
- *      run their rule on the same events;
- *   D  thread 0 calls the subscribers and observers, then gives the go
- *      (a barrier) for the next slice.
- * No barrier is needed between C and the next A: the ring rows a thread
- * fills in C belong to its own block, which only it reads in A. Before
- * sa_net_run returns, an idle go makes sure no thread is still in C.
+ *   D  thread 0 calls the subscribers and observers, then gives the go.
+ * A thread needs no barrier between its C and its A: the ring rows it
+ * fills in C belong to its own block, which only it reads in A, and the
+ * spike lists C reads change only in B, behind the barrier. That holds
+ * unless a rule reads population state in C (sa_rule.h: only while no
+ * thread writes it): with a rule, a barrier separates C and A. So a slice
+ * costs two barriers, three with rules. Before sa_net_run returns, the
+ * last slice's C runs, and an idle go waits for it. The pool is used only
+ * when it pays ("choosing the thread count"); otherwise thread 0 runs the
+ * phases of every block itself, with no barrier.
  * A target's inputs are summed in the same order for every T (projection
  * order, spike order, row order), and every random stream is keyed by
  * node, so a run is bit-identical whatever the thread count. */
@@ -26,9 +31,12 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* ---- plastic parts ------------------------------------------------- */
 
@@ -254,11 +262,23 @@ int sa_net_on_slice(sa_net *net, sa_slice_cb cb, void *ud) {
 
 /* ---- barrier and pool ---------------------------------------------- */
 
+static long long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 /* The last thread to arrive flips the sense and, if anyone sleeps, wakes
  * them under the mutex. A sleeper counts itself, then re-checks the sense
  * under the mutex: with sequentially consistent atomics either the last
  * arriver sees the count or the sleeper sees the flip, so no wake-up is
- * lost. */
+ * lost. The spin reads the clock every 64 rounds only. */
 static void barrier_wait(sa_barrier *b, int *sense) {
   int s = !*sense;
   *sense = s;
@@ -272,8 +292,20 @@ static void barrier_wait(sa_barrier *b, int *sense) {
     }
     return;
   }
-  for (int spins = 0; spins < 20000; spins++)
+  const long long budget = atomic_load_explicit(&b->spin_ns,
+                                                memory_order_relaxed);
+  const int yield = atomic_load_explicit(&b->yield, memory_order_relaxed);
+  long long t0 = 0;
+  for (unsigned spins = 0;; spins++) {
     if (atomic_load(&b->sense) == s) return;
+    if ((spins & 63) == 63) {
+      long long t = now_ns();
+      if (!t0) t0 = t;
+      else if (t - t0 >= budget) break;
+      if (yield) sched_yield();
+    }
+    cpu_relax();
+  }
   pthread_mutex_lock(&b->mu);
   atomic_fetch_add(&b->sleepers, 1);
   while (atomic_load(&b->sense) != s) pthread_cond_wait(&b->cv, &b->mu);
@@ -281,8 +313,9 @@ static void barrier_wait(sa_barrier *b, int *sense) {
   pthread_mutex_unlock(&b->mu);
 }
 
-static void sync_all(sa_net *net, worker *w) {
-  if (net->threads > 1) barrier_wait(&net->bar, &w->sense);
+/* A barrier among the threads that run the slice (a of them). */
+static void sync_all(sa_net *net, int k, int a) {
+  if (a > 1) barrier_wait(&net->bar, &net->wk[k].sense);
 }
 
 /* ---- one slice ----------------------------------------------------- */
@@ -524,26 +557,35 @@ static int deliver(sa_net *net, proj *j, worker *w) {
   return 0;
 }
 
-/* Phases A to C of a slice of m ticks; thread 0 does B. */
-static void slice(sa_net *net, worker *w, sa_tick m) {
-  advance(net, w->t, m);
-  sync_all(net, w);
-  if (w->t == 0) {
+/* Phase C for the blocks of thread k of the a that run the slices. */
+static void deliver_blocks(sa_net *net, int k, int a) {
+  for (int u = k; u < net->threads; u += a)
+    for (int i = 0; i < net->nprojs; i++) {
+      proj *j = &net->projs[i];
+      if (!j->nrules && !net->pops[j->src]->sp_n) continue;
+      int rc = deliver(net, j, &net->wk[u]);
+      if (rc) fail(net, rc);
+    }
+}
+
+/* A slice of m ticks on thread k of a: C of the last slice's spikes if
+ * they are pending, A, and on thread 0 B. */
+static void slice(sa_net *net, int k, int a, sa_tick m, int pend) {
+  if (pend) {
+    deliver_blocks(net, k, a);
+    if (net->fence) sync_all(net, k, a);
+  }
+  for (int u = k; u < net->threads; u += a) advance(net, u, m);
+  sync_all(net, k, a);
+  if (k == 0) {
     /* Under MPI every rank then has every neuron's spikes (sim/mpi.c). */
     int rc = sa__dist_exchange(net, merge(net));
     if (rc) fail(net, rc);
     net->now += m;
   }
-  sync_all(net, w);
-  for (int i = 0; i < net->nprojs; i++) {
-    proj *j = &net->projs[i];
-    if (!j->nrules && !net->pops[j->src]->sp_n) continue;
-    int rc = deliver(net, j, w);
-    if (rc) fail(net, rc);
-  }
 }
 
-enum { CMD_RUN = 0, CMD_IDLE, CMD_QUIT };
+enum { CMD_RUN = 0, CMD_DELIVER, CMD_IDLE, CMD_PARK, CMD_QUIT };
 
 static void *worker_main(void *arg) {
   worker *w = arg;
@@ -552,17 +594,112 @@ static void *worker_main(void *arg) {
     barrier_wait(&net->bar, &w->sense);   /* the go */
     int op = net->cmd[w->sense].op;
     if (op == CMD_QUIT) break;
-    if (op == CMD_RUN) slice(net, w, net->cmd[w->sense].m);
+    if (op == CMD_RUN) {
+      slice(net, w->t, net->threads, net->cmd[w->sense].m,
+            net->cmd[w->sense].pend);
+    } else if (op == CMD_DELIVER) {
+      deliver_blocks(net, w->t, net->threads);
+    } else if (op == CMD_PARK) {
+      pthread_mutex_lock(&net->park_mu);
+      while (net->parked) pthread_cond_wait(&net->park_cv, &net->park_mu);
+      pthread_mutex_unlock(&net->park_mu);
+    }
   }
   return NULL;
 }
 
 /* Thread 0: give the workers a command and pass the go with them. */
-static void go(sa_net *net, int op, sa_tick m) {
+static void go(sa_net *net, int op, sa_tick m, int pend) {
   worker *w = &net->wk[0];
   net->cmd[!w->sense].op = op;
   net->cmd[!w->sense].m = m;
+  net->cmd[!w->sense].pend = pend;
   barrier_wait(&net->bar, &w->sense);
+}
+
+/* Thread 0, between slices: run the slices alone (a = 1; the workers
+ * park) or on the pool (a = threads; they come back to the go). */
+static void set_active(sa_net *net, int a) {
+  if (a == net->active) return;
+  pthread_mutex_lock(&net->park_mu);
+  net->parked = a == 1;
+  if (a > 1) pthread_cond_broadcast(&net->park_cv);
+  pthread_mutex_unlock(&net->park_mu);
+  if (a == 1) go(net, CMD_PARK, 0, 0);
+  net->active = a;
+}
+
+/* ---- choosing the thread count ------------------------------------- */
+
+/* `threads` is an upper bound: it fixes the blocks (and so the parts and
+ * the checkpoint's layout), but any thread may run any block, and as the
+ * output does not depend on the thread count, neither does it on who runs
+ * what. Two choices are made for speed alone:
+ *  - the pool is started only if every thread gets at least POOL_MIN_WORK
+ *    node-ticks (neurons of this rank x min_delay) a slice, about 5 us of
+ *    updating (a lif_exp node-tick, with its share of CUBA's delivery,
+ *    costs 1.2 ns on a 2.3 GHz Sapphire Rapids core): below that, the two
+ *    barriers of a slice cost more than a second thread saves. CUBA with
+ *    4000 neurons and a one-tick delay (4000 node-ticks) runs alone;
+ *  - with a pool, thread 0 measures the wall time per tick of the pool
+ *    and of itself alone, in turn: it holds the faster for HOLD_NS of run
+ *    time, then measures the other for PROBE_NS, and so on; the pool must
+ *    be 10 % faster to be chosen, as it costs more CPU time. On a machine
+ *    busy with other work a thread of the pool is often descheduled while
+ *    the others wait at a barrier, and then one thread is faster.
+ * The environment variable SYNALIGN_POOL overrides both, for tests and
+ * benchmarks: "on" starts the pool whatever the work and always uses it;
+ * "alternate" starts it too and switches between the pool and thread 0
+ * alone every ALTERNATE slices, to test the hand-over. */
+enum { POOL_MIN_WORK = 4096, POOL_ON = 1, POOL_ALTERNATE = 2, ALTERNATE = 3 };
+#define PROBE_NS 20000000LL
+#define HOLD_NS 200000000LL
+#define SPIN_NS 100000LL
+
+static int pool_pays(const sa_net *net) {
+  if (net->tune.force) return 1;
+  long long work = 0;
+  for (int i = 0; i < net->npops; i++) {
+    const sa_pop *p = net->pops[i];
+    if (p->blk) work += p->blk[net->threads - 1].hi - p->blk[0].lo;
+  }
+  return work * net->min_delay >= (long long)POOL_MIN_WORK * net->threads;
+}
+
+/* Spinning threads yield the core while the machine has more runnable
+ * threads than cores (the one-minute load average, ours included). */
+static void tune_load(sa_net *net) {
+  double load;
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  int over = getloadavg(&load, 1) == 1 && ncpu > 0 && load > (double)ncpu;
+  atomic_store_explicit(&net->bar.yield, over, memory_order_relaxed);
+}
+
+/* After a slice of m ticks that took ns of wall time. */
+static void tune_step(sa_net *net, long long ns, sa_tick m) {
+  sa_tune *u = &net->tune;
+  if (u->force) {
+    if (u->force == POOL_ALTERNATE && ++u->ticks % ALTERNATE == 0)
+      set_active(net, net->active > 1 ? 1 : net->threads);
+    return;
+  }
+  u->ns += ns;
+  u->ticks += m;
+  if (u->ns < u->len) return;
+  int cur = net->active > 1, next;
+  u->cost[cur] = (double)u->ns / (double)u->ticks;
+  if (!u->probing) {
+    next = !cur;
+    u->len = PROBE_NS;
+  } else {
+    next = u->cost[1] < 0.9 * u->cost[0];
+    u->len = HOLD_NS;
+  }
+  u->probing = !u->probing;
+  u->ns = 0;
+  u->ticks = 0;
+  tune_load(net);
+  set_active(net, next ? net->threads : 1);
 }
 
 static int pool_start(sa_net *net) {
@@ -570,12 +707,34 @@ static int pool_start(sa_net *net) {
   net->wk = calloc((size_t)T, sizeof *net->wk);
   if (!net->wk) return SA_ENOMEM;
   for (int t = 0; t < T; t++) net->wk[t] = (worker){.net = net, .t = t};
+  net->active = 1;
+  net->fence = 0;
+  for (int i = 0; i < net->nprojs; i++) net->fence |= net->projs[i].nrules;
+  const char *env = getenv("SYNALIGN_POOL");
+  net->tune = (sa_tune){.len = PROBE_NS};
+  if (env && !strcmp(env, "on")) net->tune.force = POOL_ON;
+  if (env && !strcmp(env, "alternate")) net->tune.force = POOL_ALTERNATE;
+  if (T == 1 || !pool_pays(net)) return 0;
   atomic_init(&net->bar.count, 0);
   atomic_init(&net->bar.sense, 0);
   atomic_init(&net->bar.sleepers, 0);
+  atomic_init(&net->bar.yield, 0);
+  atomic_init(&net->bar.spin_ns, SPIN_NS);
   net->bar.n = T;
+  net->parked = 0;
   if (pthread_mutex_init(&net->bar.mu, NULL)) return SA_ENOMEM;
   if (pthread_cond_init(&net->bar.cv, NULL)) {
+    pthread_mutex_destroy(&net->bar.mu);
+    return SA_ENOMEM;
+  }
+  if (pthread_mutex_init(&net->park_mu, NULL)) {
+    pthread_cond_destroy(&net->bar.cv);
+    pthread_mutex_destroy(&net->bar.mu);
+    return SA_ENOMEM;
+  }
+  if (pthread_cond_init(&net->park_cv, NULL)) {
+    pthread_mutex_destroy(&net->park_mu);
+    pthread_cond_destroy(&net->bar.cv);
     pthread_mutex_destroy(&net->bar.mu);
     return SA_ENOMEM;
   }
@@ -585,21 +744,28 @@ static int pool_start(sa_net *net) {
        * longer fill: run without a pool is impossible, so stop them by
        * shrinking the barrier to those that exist. */
       net->bar.n = t;
-      go(net, CMD_QUIT, 0);
+      go(net, CMD_QUIT, 0, 0);
       for (int u = 1; u < t; u++) pthread_join(net->wk[u].tid, NULL);
       net->bar.n = T;
+      pthread_cond_destroy(&net->park_cv);
+      pthread_mutex_destroy(&net->park_mu);
       pthread_cond_destroy(&net->bar.cv);
       pthread_mutex_destroy(&net->bar.mu);
       return SA_ENOMEM;
     }
+  net->active = T;
+  tune_load(net);
   net->pool_up = 1;
   return 0;
 }
 
 void sa__pool_stop(sa_net *net) {
   if (net->pool_up) {
-    go(net, CMD_QUIT, 0);
+    set_active(net, net->threads);
+    go(net, CMD_QUIT, 0, 0);
     for (int t = 1; t < net->threads; t++) pthread_join(net->wk[t].tid, NULL);
+    pthread_cond_destroy(&net->park_cv);
+    pthread_mutex_destroy(&net->park_mu);
     pthread_cond_destroy(&net->bar.cv);
     pthread_mutex_destroy(&net->bar.mu);
     net->pool_up = 0;
@@ -621,40 +787,51 @@ int sa_net_run(sa_net *net, sa_tick nsteps, const volatile int *stop) {
     int rc = freeze(net);
     if (rc) return rc;
   }
-  if (!net->wk) {
-    if (net->threads > 1) {
-      if (pool_start(net))
-        return sa__seterr(net, SA_ENOMEM, "cannot start %d threads",
-                          net->threads);
-    } else {
-      net->wk = calloc(1, sizeof *net->wk);
-      if (!net->wk) return SA_ENOMEM;
-      net->wk[0] = (worker){.net = net, .t = 0};
-    }
+  if (!net->wk && pool_start(net)) {
+    free(net->wk);
+    net->wk = NULL;
+    return sa__seterr(net, SA_ENOMEM, "cannot start %d threads",
+                      net->threads);
   }
   atomic_store(&net->werr, 0);
   sa_tick end = net->now + nsteps;
   int rc = 0;
+  long long t = now_ns();
   while (net->now < end && !rc) {
     sa_tick m = net->min_delay;
     if (end - net->now < m) m = end - net->now;
-    if (net->threads > 1) go(net, CMD_RUN, m);
-    slice(net, &net->wk[0], m);
+    const int a = net->active, pend = net->pending;
+    if (a > 1) go(net, CMD_RUN, m, pend);
+    slice(net, 0, a, m, pend);
+    net->pending = 1;
     if ((rc = atomic_load(&net->werr))) break;
+    /* The workers wait at the go: the merged spikes are read only until
+     * the next slice's C, behind it. */
     for (int i = 0; i < net->npops; i++) {
       sa_pop *p = net->pops[i];
       if (!p->sp_n) continue;
-      /* Read only: other threads may still be delivering these spikes;
-       * the next merge, behind two barriers, resets them. */
       for (int s = 0; s < net->nsubs; s++)
         net->subs[s].cb(net->subs[s].ud, i, p->sp_stamp, p->sp_id, p->sp_n);
       p->nspikes += p->sp_n;
     }
     for (int o = 0; o < net->nobs; o++)
       net->obs[o].cb(net->obs[o].ud, net->now);
+    if (net->pool_up) {
+      long long t1 = now_ns();
+      tune_step(net, t1 - t, m);
+      t = t1;
+    }
     if (sa__dist_stop(net, stop && *stop) && net->now < end) rc = SA_EINTR;
   }
-  if (net->threads > 1) go(net, CMD_IDLE, 0);
+  /* The last slice's C, also after an interruption (a checkpoint holds
+   * the rings); the idle go waits for the workers' part of it. */
+  if (net->pending) {
+    if (net->active > 1) go(net, CMD_DELIVER, 0, 0);
+    deliver_blocks(net, 0, net->active);
+    if (net->active > 1) go(net, CMD_IDLE, 0, 0);
+    net->pending = 0;
+    if (!rc) rc = atomic_load(&net->werr);
+  }
   if (rc == SA_EINTR)
     return sa__seterr(net, rc, "interrupted at %.3f ms",
                       (double)net->now * net->dt);
