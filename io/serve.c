@@ -1405,7 +1405,8 @@ int sa_serve_wait_stream(sa_serve *s, double timeout_s,
     uv_mutex_unlock(&s->mu);
     if (seen > 0)
       return 0;
-    if ((stop != NULL && *stop) || mono_s() >= until)
+    if ((stop != NULL && __atomic_load_n(stop, __ATOMIC_RELAXED)) ||
+        mono_s() >= until)
       return SA_EINTR;
     struct timespec ts = {0, 20 * 1000000L};
     nanosleep(&ts, NULL);

@@ -32,7 +32,7 @@ static void on_signal(uv_signal_t *h, int signum)
 #if defined(__GNUC__) || defined(__clang__)
   __atomic_store_n(s->stop, 1, __ATOMIC_RELEASE);
 #else
-  *s->stop = 1;
+  __atomic_store_n(s->stop, 1, __ATOMIC_RELAXED);
 #endif
 }
 

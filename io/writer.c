@@ -393,7 +393,7 @@ static void give_up(sa_writer *w)
 {
   w->failed = 1;
   if (w->stop)
-    *w->stop = 1;
+    __atomic_store_n(w->stop, 1, __ATOMIC_RELAXED);
 }
 
 static void write_batch(sa_writer *w, batch *b)

@@ -821,7 +821,10 @@ int sa_net_run(sa_net *net, sa_tick nsteps, const volatile int *stop) {
       tune_step(net, t1 - t, m);
       t = t1;
     }
-    if (sa__dist_stop(net, stop && *stop) && net->now < end) rc = SA_EINTR;
+    /* The flag is set from other threads (signal watcher, writer):
+     * an atomic read, so that ThreadSanitizer sees no race. */
+    int stopped = stop && __atomic_load_n(stop, __ATOMIC_RELAXED);
+    if (sa__dist_stop(net, stopped) && net->now < end) rc = SA_EINTR;
   }
   /* The last slice's C, also after an interruption (a checkpoint holds
    * the rings); the idle go waits for the workers' part of it. */
