@@ -183,7 +183,7 @@ typedef struct em1_parts {
   double k;   /* round(x / ln 2) */
 } em1_parts;
 
-static inline em1_parts em1(double x) {
+SA_LIF_INLINE em1_parts em1(double x) {
   const double shift = 0x1.8p52;
   const double ln2_hi = 0x1.62e42fee00000p-1;  /* ln 2, high 32 bits */
   const double ln2_lo = 0x1.a39ef35793c76p-33; /* ln 2 - ln2_hi */
@@ -217,7 +217,7 @@ typedef struct kern {
  * conductances decay (here) and take the inputs arriving at t+h (take),
  * then threshold (lif_common.h). No branches, so the compiler vectorises
  * it. */
-static inline int step(double *restrict V, double *restrict ge,
+SA_LIF_INLINE int step(double *restrict V, double *restrict ge,
                        double *restrict gi, const kern *ks, uint32_t j) {
   const double g_L = ks->g_L, I_e = ks->I_e, h_C = ks->h_C;
   const double A_ex = ks->A_ex, A_in = ks->A_in, P_ex = ks->P_ex,
@@ -257,13 +257,13 @@ static inline int step(double *restrict V, double *restrict ge,
   return v >= ks->theta;
 }
 
-static inline void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
+SA_LIF_INLINE void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
   const kern *ks = m;
   double *V = ks->V, *ge = ks->ge, *gi = ks->gi;
   SA_LIF_ROWS(lo, hi, cnt, c, j, step(V + c, ge + c, gi + c, ks, j));
 }
 
-static inline int take(void *m, uint32_t i, double ex, double in) {
+SA_LIF_INLINE int take(void *m, uint32_t i, double ex, double in) {
   const kern *x = m;
   x->ge[i] += ex;
   x->gi[i] -= in;

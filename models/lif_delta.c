@@ -107,20 +107,20 @@ typedef struct kern {
 /* Branch-free, vectorised (see lif_exp.c and lif_common.h). The inputs
  * arriving at t+h jump V: v = P33 V + drive + in_ex + in_in, here with
  * both 0.0 and in take with the actual ones. */
-static inline int step(double *restrict V, const kern *x, uint32_t j) {
+SA_LIF_INLINE int step(double *restrict V, const kern *x, uint32_t j) {
   double v = x->P33 * V[j] + x->drive + 0.0 + 0.0;
   V[j] = v;
   return v >= x->theta;
 }
 
-static inline void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
+SA_LIF_INLINE void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
   const kern *x = m;
   double *V = x->V;
   SA_LIF_ROWS(lo, hi, cnt, c, j, step(V + c, x, j));
 }
 
 /* (A refractory node's V is put back after this, so it takes no input.) */
-static inline int take(void *m, uint32_t i, double ex, double in) {
+SA_LIF_INLINE int take(void *m, uint32_t i, double ex, double in) {
   const kern *x = m;
   int was = x->V[i] >= x->theta;
   x->V[i] = x->V[i] + ex + in;

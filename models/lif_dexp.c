@@ -175,7 +175,7 @@ typedef struct kern {
 
 /* Branch-free, vectorised (see lif_exp.c and lif_common.h); the inputs
  * (in_ex + in_in) amp enter I_s and I_f in take. */
-static inline int step(double *restrict V, double *restrict u,
+SA_LIF_INLINE int step(double *restrict V, double *restrict u,
                        double *restrict is, double *restrict ifa,
                        double *restrict xs, double *restrict xf,
                        const kern *ks, uint32_t j) {
@@ -192,7 +192,7 @@ static inline int step(double *restrict V, double *restrict u,
   return v >= ks->theta;
 }
 
-static inline void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
+SA_LIF_INLINE void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
   const kern *ks = m;
   double *V = ks->V, *u = ks->u, *is = ks->is, *ifa = ks->ifa, *xs = ks->xs,
          *xf = ks->xf;
@@ -200,7 +200,7 @@ static inline void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
               step(V + c, u + c, is + c, ifa + c, xs + c, xf + c, ks, j));
 }
 
-static inline int take(void *m, uint32_t i, double ex, double in) {
+SA_LIF_INLINE int take(void *m, uint32_t i, double ex, double in) {
   const kern *ks = m;
   double d = (ex + in) * ks->amp;
   ks->is[i] += d;
@@ -208,7 +208,7 @@ static inline int take(void *m, uint32_t i, double ex, double in) {
   return 0;
 }
 
-static inline void spiked(void *m, uint32_t i) {
+SA_LIF_INLINE void spiked(void *m, uint32_t i) {
   const kern *ks = m;
   ks->xs[i] += 1.0;
   ks->xf[i] += 1.0;

@@ -145,7 +145,7 @@ typedef struct kern {
  * arithmetic is the same expression in the same order as the scalar form,
  * and C11 mode keeps contraction off, so results do not depend on the
  * vector width. */
-static inline int step(double *restrict V, double *restrict ie,
+SA_LIF_INLINE int step(double *restrict V, double *restrict ie,
                        double *restrict ii, const kern *x, uint32_t j) {
   double v = x->P22 * V[j] + x->P21ex * ie[j] + x->P21in * ii[j] + x->drive;
   V[j] = v;
@@ -154,13 +154,13 @@ static inline int step(double *restrict V, double *restrict ie,
   return v >= x->theta;
 }
 
-static inline void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
+SA_LIF_INLINE void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
   const kern *x = m;
   double *V = x->V, *ie = x->ie, *ii = x->ii;
   SA_LIF_ROWS(lo, hi, cnt, c, j, step(V + c, ie + c, ii + c, x, j));
 }
 
-static inline int take(void *m, uint32_t i, double ex, double in) {
+SA_LIF_INLINE int take(void *m, uint32_t i, double ex, double in) {
   const kern *x = m;
   x->ie[i] += ex;
   x->ii[i] += in;
