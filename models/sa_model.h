@@ -67,10 +67,12 @@ typedef struct sa_block {
   size_t *nas;
   size_t nw;
   int32_t *cross;       /* nw counts, the update's scratch */
-  /* The block's refractory nodes, ascending by id; rf2 is scratch for the
-   * next list (each update writes it and swaps the two). */
-  sa_refr *rf, *rf2;
-  size_t nrf, cap, cap2;
+  /* The block's refractory nodes: a ring of cap entries (0 or a power of
+   * two), nrf of them from rf[rf0] on, in the order they end (ascending
+   * until, then id), so those that end leave from the front and new
+   * spikes join at the back. */
+  sa_refr *rf;
+  size_t rf0, nrf, cap;
 } sa_block;
 
 typedef struct sa_model_vt {

@@ -60,7 +60,6 @@ static void pop_free(sa_pop *p) {
     free(p->blk[t].nas);
     free(p->blk[t].cross);
     free(p->blk[t].rf);
-    free(p->blk[t].rf2);
   }
   free(p->blk);
   free(p);

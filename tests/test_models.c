@@ -127,6 +127,50 @@ START_TEST(dc_trace_and_refractory) {
 }
 END_TEST
 
+/* The refractory queue (models/lif_common.h) releases periods in the
+ * order they end, also when t_ref is lowered between runs so that a later
+ * period ends first. Two lif_delta neurons, each driven one-to-one by a
+ * spike source through 20 mV (1 ms delay: a source spike at t makes its
+ * neuron spike at t + 1 unless it is refractory, when NEST discards the
+ * input). */
+START_TEST(refractory_queue_order) {
+  sa_net *net;
+  ck_assert_int_eq(sa_net_create(&net, 0.1, 1), 0);
+  int s, n;
+  ck_assert_int_eq(sa_net_add_population(net, "s", "spike_source", 2, &s), 0);
+  ck_assert_int_eq(sa_net_add_population(net, "n", "lif_delta", 2, &n), 0);
+  ck_assert_int_eq(sa_pop_set_param(net, n, "t_ref", 10.0), 0);
+  const double t0[] = {1.0, 8.0, 12.5}, t1[] = {3.0, 5.5};
+  ck_assert_int_eq(sa_pop_set_spike_times(net, s, 0, t0, 3), 0);
+  ck_assert_int_eq(sa_pop_set_spike_times(net, s, 1, t1, 2), 0);
+  sa_connector c = {.type = SA_CONN_ONE_TO_ONE};
+  sa_dist wd = {SA_DIST_CONST, 20.0, 0}, dd = {SA_DIST_CONST, 1.0, 0};
+  ck_assert_int_eq(
+      sa_net_add_projection(net, "sn", s, n, &c, &wd, &dd, 0, NULL), 0);
+  rec r = {.n = 0};
+  sa_net_subscribe(net, collect, &r);
+  /* Neuron 0 spikes at 2.0 ms and is refractory until 12.0 ms. */
+  ck_assert_int_eq(sa_net_run(net, 25, NULL), 0);
+  /* From now on 1 ms: neuron 1's period (4.0 - 5.0) ends before
+   * neuron 0's, so its input at 6.5 ms makes it fire again; neuron 0's
+   * input at 9.0 ms falls into its period, the one at 13.5 ms does not. */
+  ck_assert_int_eq(sa_pop_set_param(net, n, "t_ref", 1.0), 0);
+  ck_assert_int_eq(sa_net_run(net, 175, NULL), 0);
+  const sa_tick want_t[] = {20, 40, 65, 135};
+  const uint32_t want_id[] = {0, 1, 1, 0};
+  size_t got = 0;
+  for (size_t i = 0; i < r.n; i++) {
+    if (r.pop[i] != n) continue;
+    ck_assert_uint_lt(got, 4);
+    ck_assert_int_eq(r.stamp[i], want_t[got]);
+    ck_assert_uint_eq(r.id[i], want_id[got]);
+    got++;
+  }
+  ck_assert_uint_eq(got, 4);
+  sa_net_destroy(net);
+}
+END_TEST
+
 /* One spike at 1.0 ms over a 1 ms delay arrives at 2.0 ms. */
 static sa_net *psp_net(const char *model, double w, double tau_s) {
   sa_net *net;
@@ -401,6 +445,7 @@ int main(void) {
   tcase_add_test(tc, dc_resolution_invariance);
   tcase_add_test(tc, dc_general_formula);
   tcase_add_test(tc, dc_trace_and_refractory);
+  tcase_add_test(tc, refractory_queue_order);
   tcase_add_test(tc, exp_psp_closed_form);
   tcase_add_test(tc, delta_psp);
   tcase_add_test(tc, delays_to_the_tick);
