@@ -282,6 +282,48 @@ START_TEST(vector_lanes_agree) {
 }
 END_TEST
 
+START_TEST(fast_and_full_paths_agree) {
+  /* The update takes a shorter form for a chunk of 64 nodes whose steps
+   * all have |h G / C_m| < ln2/2 and the full one otherwise (and for the
+   * remainder of a population); both give the same bits. 130 identical
+   * neurons (chunks 0 and 1, and a remainder of 2) against a lone one (a
+   * remainder, so always the full form), every tick; from 10 ms on,
+   * node 70 alone gets 5000 nS more, so chunk 1 takes the full form for
+   * a while (h G / C_m = 2.5) and its other nodes must not notice. */
+  const int na = sizeof coba_in / sizeof *coba_in;
+  sa_net *one = input_net(&coba, 0.1, -58.0, coba_in, na, 1);
+  sa_net *many = input_net(&coba, 0.1, -58.0, coba_in, na, 130);
+  int k, pr;
+  ck_assert_int_eq(sa_net_add_population(many, "kick", "spike_source", 1,
+                                         &k), 0);
+  double when = 9.9;
+  ck_assert_int_eq(sa_pop_set_spike_times(many, k, 0, &when, 1), 0);
+  uint32_t src = 0, tgt = 70;
+  double w = 5000.0;
+  sa_connector c = {.type = SA_CONN_LIST, .n = 1, .source = &src,
+                    .target = &tgt, .weight = &w};
+  sa_dist wd = {SA_DIST_CONST, 0, 0}, dd = {SA_DIST_CONST, 0.1, 0};
+  ck_assert_int_eq(sa_net_add_projection(many, "kick", k, 1, &c, &wd, &dd,
+                                         SA_RECEPTOR_AUTO, &pr), 0);
+  double v1, v, g70 = 0;
+  for (int t = 0; t < 600; t++) {
+    ck_assert_int_eq(sa_net_run(one, 1, NULL), 0);
+    ck_assert_int_eq(sa_net_run(many, 1, NULL), 0);
+    sa_pop_get_state(one, 1, "V_m", 0, &v1);
+    for (uint32_t i = 0; i < 130; i++) {
+      if (i == 70) continue;
+      sa_pop_get_state(many, 1, "V_m", i, &v);
+      ck_assert_mem_eq(&v, &v1, sizeof v);
+    }
+    if (t == 101) sa_pop_get_state(many, 1, "g_ex", 70, &g70);
+  }
+  ck_assert(v1 != -58.0);
+  ck_assert_double_gt(g70, 4000.0);   /* the kick arrived */
+  sa_net_destroy(one);
+  sa_net_destroy(many);
+}
+END_TEST
+
 START_TEST(nest_defaults_and_state) {
   sa_net *net;
   sa_net_create(&net, 0.1, 1);
@@ -401,6 +443,7 @@ int main(void) {
   tcase_add_test(tc, conductances_decay_exactly);
   tcase_add_test(tc, dc_exact_spikes_and_refractory);
   tcase_add_test(tc, vector_lanes_agree);
+  tcase_add_test(tc, fast_and_full_paths_agree);
   tcase_add_test(tc, nest_defaults_and_state);
   tcase_add_test(tc, initial_conductances);
   tcase_add_test(tc, parameter_checks);
