@@ -86,6 +86,7 @@ typedef struct sa_barrier {
  * the pool (cost[1]). */
 typedef struct sa_tune {
   long long ns, len;    /* run time in this window; its planned length */
+  long long hold;       /* length of the next hold (0 before the first) */
   sa_tick ticks;        /* ticks simulated in this window */
   double cost[2];       /* ns per tick, alone and on the pool */
   int probing;          /* this window measures the other choice */

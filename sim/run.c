@@ -644,9 +644,13 @@ static void set_active(sa_net *net, int a) {
  *  - with a pool, thread 0 measures the wall time per tick of the pool
  *    and of itself alone, in turn: it holds the faster for HOLD_NS of run
  *    time, then measures the other for PROBE_NS, and so on; the pool must
- *    be 10 % faster to be chosen, as it costs more CPU time. On a machine
- *    busy with other work a thread of the pool is often descheduled while
- *    the others wait at a barrier, and then one thread is faster.
+ *    be 10 % faster to be chosen, as it costs more CPU time. Each probe
+ *    that confirms the choice doubles the next hold, up to HOLD_MAX_NS
+ *    (on a steady machine the probes then cost ~1 % instead of 9 % of the
+ *    run spent on the slower choice); a probe that wins starts over at
+ *    HOLD_NS. On a machine busy with other work a thread of the pool is
+ *    often descheduled while the others wait at a barrier, and then one
+ *    thread is faster.
  * The environment variable SYNALIGN_POOL overrides both, for tests and
  * benchmarks: "on" starts the pool whatever the work and always uses it;
  * "alternate" starts it too and switches between the pool and thread 0
@@ -654,6 +658,7 @@ static void set_active(sa_net *net, int a) {
 enum { POOL_MIN_WORK = 4096, POOL_ON = 1, POOL_ALTERNATE = 2, ALTERNATE = 3 };
 #define PROBE_NS 20000000LL
 #define HOLD_NS 200000000LL
+#define HOLD_MAX_NS 3200000000LL
 #define SPIN_NS 100000LL
 
 static int pool_pays(const sa_net *net) {
@@ -693,7 +698,10 @@ static void tune_step(sa_net *net, long long ns, sa_tick m) {
     u->len = PROBE_NS;
   } else {
     next = u->cost[1] < 0.9 * u->cost[0];
-    u->len = HOLD_NS;
+    /* next == !cur: the probe lost, back to the choice held before */
+    u->hold = next != cur && u->hold ? u->hold * 2 : HOLD_NS;
+    if (u->hold > HOLD_MAX_NS) u->hold = HOLD_MAX_NS;
+    u->len = u->hold;
   }
   u->probing = !u->probing;
   u->ns = 0;
