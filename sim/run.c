@@ -499,6 +499,18 @@ static int deliver(sa_net *net, proj *j, worker *w) {
       for (int r = 0; r < nr; r++)
         j->rules[r]->pre(pt->rstate[r], &v, stamp, src);
       double *buf = j->sign > 0 ? ex : in;
+      if (!pt->delay && j->sign != 0) {
+        /* One delay and one sign (every plastic projection): one row. */
+        const size_t slot = (size_t)((stamp + j->dconst) % nslots);
+        double *to = buf + slot * n;
+        inbox x = inbox_open(blk, slot);
+        for (uint64_t q = a; q < b; q++) {
+          uint32_t tq = pt->target[q];
+          inbox_addz(&x, &to[tq], tq, pt->wd[q]);
+        }
+        inbox_close(blk, slot, &x);
+        continue;
+      }
       for (uint64_t q = a; q < b; q++) {
         sa_tick d = pt->delay ? pt->delay[q] : j->dconst;
         double *to = j->sign == 0 && pt->wd[q] >= 0 ? ex : buf;
