@@ -660,9 +660,14 @@ static void set_active(sa_net *net, int a) {
  *    that confirms the choice doubles the next hold, up to HOLD_MAX_NS
  *    (on a steady machine the probes then cost ~1 % instead of 9 % of the
  *    run spent on the slower choice); a probe that wins starts over at
- *    HOLD_NS. On a machine busy with other work a thread of the pool is
- *    often descheduled while the others wait at a barrier, and then one
- *    thread is faster.
+ *    HOLD_NS. The first WARM_NS of every window are not counted: the
+ *    first slices of a run pay for first touches, and a pool that comes
+ *    back after thread 0 ran alone first moves the blocks' state back into
+ *    its threads' caches (N = 64000: a 20 ms probe of the pool could
+ *    measure it slower than one thread; warm, it is twice as fast).
+ *    On a machine busy with other work a thread of the pool is often
+ *    descheduled while the others wait at a barrier, and then one thread
+ *    is faster.
  * The environment variable SYNALIGN_POOL overrides both, for tests and
  * benchmarks: "on" starts the pool whatever the work and always uses it;
  * "alternate" starts it too and switches between the pool and thread 0
@@ -671,6 +676,7 @@ enum { POOL_MIN_WORK = 4096, POOL_ON = 1, POOL_ALTERNATE = 2, ALTERNATE = 3 };
 #define PROBE_NS 20000000LL
 #define HOLD_NS 200000000LL
 #define HOLD_MAX_NS 3200000000LL
+#define WARM_NS 10000000LL
 #define SPIN_NS 100000LL
 
 static int pool_pays(const sa_net *net) {
@@ -700,6 +706,10 @@ static void tune_step(sa_net *net, long long ns, sa_tick m) {
       set_active(net, net->active > 1 ? 1 : net->threads);
     return;
   }
+  if (u->skip > 0) {           /* a new window's first WARM_NS */
+    u->skip -= ns;
+    return;
+  }
   u->ns += ns;
   u->ticks += m;
   if (u->ns < u->len) return;
@@ -716,6 +726,7 @@ static void tune_step(sa_net *net, long long ns, sa_tick m) {
     u->len = u->hold;
   }
   u->probing = !u->probing;
+  u->skip = WARM_NS;
   u->ns = 0;
   u->ticks = 0;
   tune_load(net);
@@ -731,7 +742,7 @@ static int pool_start(sa_net *net) {
   net->fence = 0;
   for (int i = 0; i < net->nprojs; i++) net->fence |= net->projs[i].nrules;
   const char *env = getenv("SYNALIGN_POOL");
-  net->tune = (sa_tune){.len = PROBE_NS};
+  net->tune = (sa_tune){.len = PROBE_NS, .skip = WARM_NS};
   if (env && !strcmp(env, "on")) net->tune.force = POOL_ON;
   if (env && !strcmp(env, "alternate")) net->tune.force = POOL_ALTERNATE;
   if (T == 1 || !pool_pays(net)) return 0;
