@@ -113,11 +113,12 @@ static inline int sa__lif_step(sa_block *b, sa_tick k, sa_spikebuf *out,
   double *ex = b->ex, *in = b->in;
   for (size_t q = 0, na = *b->na; q < na; q++) {
     const uint32_t i = b->at[q], w = (i - lo) / SA_LIF_CHUNK;
+    const size_t c = 2 * (size_t)i;
     /* (a node's second entry: its cells were taken at the first) */
-    if (ex[i] == 0 && in[i] == 0) continue;
-    cnt[w] += take(m, i, ex[i], in[i]);
-    ex[i] = 0;
-    in[i] = 0;
+    if (ex[c] == 0 && in[c] == 0) continue;
+    cnt[w] += take(m, i, ex[c], in[c]);
+    ex[c] = 0;
+    in[c] = 0;
   }
   *b->na = 0;
   /* Refractory nodes hold V (counted if the held value is at or above

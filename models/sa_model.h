@@ -49,8 +49,10 @@ typedef struct sa_refr {
  * each update; rf is the LIF models' (models/lif_common.h). */
 typedef struct sa_block {
   uint32_t lo, hi;
-  /* The ring rows of the inputs arriving at k+1 (pA, mV or nS), indexed
-   * by node, and which of them may be non-zero: the na nodes at[0..na),
+  /* The ring rows of the inputs arriving at k+1 (pA, mV or nS), node i's
+   * cells at ex[2 i] and in[2 i] (in = ex + 1: a node's two cells share a
+   * cache line, so taking them is one miss, not two), and which of them
+   * may be non-zero: the na nodes at[0..na),
    * each listed at most twice (once per row, when its cell there turned
    * non-zero; never with both cells 0 at its first entry); the rest are
    * zero. The update adds the inputs, zeroes the cells and sets na to 0,
@@ -155,8 +157,10 @@ struct sa_pop {
   uint32_t *sp_id;
   size_t sp_n, sp_cap;
   uint64_t nspikes;
-  /* Input ring buffers: nslots rows of n doubles, row = tick % nslots;
-   * neuron populations only, as blk (one per thread). */
+  /* Input ring buffers: nslots rows of n (ex, in) pairs, row = tick %
+   * nslots, one allocation (ring_ex) with ring_in = ring_ex + 1: node i's
+   * cells of slot r are ring_ex[2 (r n + i)] and ring_in[2 (r n + i)].
+   * Neuron populations only, as blk (one per thread). */
   double *ring_ex, *ring_in;
   int nslots;
   sa_block *blk;

@@ -69,11 +69,31 @@ static void mark_inputs(sa_pop *p) {
       uint32_t *at = b->ats + (size_t)slot * sa__inbox_cap(b);
       size_t n = 0;
       for (uint32_t i = b->lo; i < b->hi; i++)
-        if (p->ring_ex[row + i] != 0 || p->ring_in[row + i] != 0)
+        if (p->ring_ex[2 * (row + i)] != 0 ||
+            p->ring_in[2 * (row + i)] != 0)
           at[n++] = i;
       b->nas[slot] = n;
     }
   }
+}
+
+/* One of a population's rings (every other double from cell, sa_pop) as
+ * the dataset `name` of nslots x n values. */
+static int ring(sa_pop *p, const sa_ckpt *ck, const char *pre,
+                const char *name, double *cell, int saving) {
+  const size_t cells = (size_t)p->nslots * p->n;
+  double *flat = malloc((cells ? cells : 1) * sizeof *flat);
+  if (!flat) return SA_ENOMEM;
+  int rc;
+  if (saving) {
+    for (size_t c = 0; c < cells; c++) flat[c] = cell[2 * c];
+    rc = sa__ck_put(ck, pre, name, SA_CK_F64, flat, cells);
+  } else {
+    rc = sa__ck_get(ck, pre, name, SA_CK_F64, flat, cells);
+    for (size_t c = 0; !rc && c < cells; c++) cell[2 * c] = flat[c];
+  }
+  free(flat);
+  return rc;
 }
 
 /* Walk everything once; save or load by `saving`. */
@@ -97,16 +117,8 @@ static int walk(sa_net *net, const sa_ckpt *ck, int saving) {
       p->src_next = cur;
     }
     if (!rc && p->ring_ex) {
-      size_t cells = (size_t)p->nslots * p->n;
-      rc = saving ? sa__ck_put(ck, pre, "ring_ex", SA_CK_F64, p->ring_ex,
-                               cells)
-                  : sa__ck_get(ck, pre, "ring_ex", SA_CK_F64, p->ring_ex,
-                               cells);
-      if (!rc)
-        rc = saving ? sa__ck_put(ck, pre, "ring_in", SA_CK_F64, p->ring_in,
-                                 cells)
-                    : sa__ck_get(ck, pre, "ring_in", SA_CK_F64, p->ring_in,
-                                 cells);
+      rc = ring(p, ck, pre, "ring_ex", p->ring_ex, saving);
+      if (!rc) rc = ring(p, ck, pre, "ring_in", p->ring_in, saving);
       if (!rc && !saving) mark_inputs(p);
     }
     if (!rc && !p->vt->stateless) {

@@ -46,8 +46,7 @@ static void pop_free(sa_pop *p) {
   free(p->params);
   free(p->sp_stamp);
   free(p->sp_id);
-  free(p->ring_ex);
-  free(p->ring_in);
+  free(p->ring_ex);   /* ring_in points into it */
   free(p->src_stamp);
   free(p->src_id);
   for (int t = 0; p->tb && t < p->ntb; t++) {
