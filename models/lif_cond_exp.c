@@ -228,9 +228,16 @@ typedef struct kern {
 /* NEST's order: V over [t, t+h] with the conductances from t, then the
  * conductances decay (here) and take the inputs arriving at t+h (take),
  * then threshold (lif_common.h). No branches, so the compiler vectorises
- * it. */
-SA_LIF_INLINE int step(double *restrict V, double *restrict ge,
-                       double *restrict gi, const kern *ks, uint32_t j) {
+ * it. `small` is a constant at each call: 0 is the full form, 1 the
+ * short form for a node whose k (em1) is 0, as in nearly every step of a
+ * typical network (|x| < ln2/2 = 0.35: h G < 0.35 C_m, e.g. G < 700 nS
+ * for COBA). That gives the same bits without the range reduction, 2^k,
+ * the division and the large-|x| side, which the full form computes and
+ * then weights by 0 (its k = 0 side is k0 * phis + 0 * phil = phis
+ * exactly, as phil and fl are finite there; r = x). */
+SA_LIF_INLINE int step_form(double *restrict V, double *restrict ge,
+                            double *restrict gi, const kern *ks,
+                            uint32_t j, int small) {
   const double g_L = ks->g_L, I_e = ks->I_e, h_C = ks->h_C;
   const double A_ex = ks->A_ex, A_in = ks->A_in, P_ex = ks->P_ex,
                P_in = ks->P_in, dE_ex = ks->dE_ex, dE_in = ks->dE_in;
@@ -240,26 +247,33 @@ SA_LIF_INLINE int step(double *restrict V, double *restrict ge,
   double G = g_L + be + bi;
   double D = be * dE_ex + bi * dE_in + I_e;
   double x = -h_C * G;
-  double below = x < -700.0, above = x > 700.0;
-  double xc = x + below * (-700.0 - x) + above * (700.0 - x);
-  em1_parts e = em1(xc);
-  /* phi = (e^x - 1)/x and f = 6 chi(z), z = -x (top comment). For
-   * k = 0 (|x| < ln2/2, the usual case) both come from the pieces of
-   * e^x - 1 without division or cancellation:
-   *   phi = 1 + x (1/2 + x q1),  f = 6 (1/2 - (2 - x) q1);
-   * otherwise from e^x - 1 and 1/x. Both sides are computed, the
-   * division on a safe denominator, and blended with 0/1 weights rather
-   * than selected: GCC would otherwise sink the division into a branch,
-   * and without AVX-512 masks it cannot vectorise a division that may
-   * trap. A weight of 1 returns its side exactly. */
-  double k0 = e.k == 0.0;
-  double inv = 1.0 / (x + k0 * (1.0 - x));
-  double phis = 1.0 + x * (0.5 + x * e.q1);
-  double phil = e.em * inv;
-  double phi = k0 * phis + (1.0 - k0) * phil;
-  double fs = 6.0 * (0.5 - (2.0 - x) * e.q1);
-  double fl = 6.0 * (-2.0 * x + (2.0 - x) * e.em) * -(inv * inv * inv);
-  double f = k0 * fs + (1.0 - k0) * fl;
+  double phi, f;
+  if (small) {
+    double q1 = em1_q1(x);
+    phi = 1.0 + x * (0.5 + x * q1);
+    f = 6.0 * (0.5 - (2.0 - x) * q1);
+  } else {
+    double below = x < -700.0, above = x > 700.0;
+    double xc = x + below * (-700.0 - x) + above * (700.0 - x);
+    em1_parts e = em1(xc);
+    /* phi = (e^x - 1)/x and f = 6 chi(z), z = -x (top comment). For
+     * k = 0 (|x| < ln2/2, the usual case) both come from the pieces of
+     * e^x - 1 without division or cancellation:
+     *   phi = 1 + x (1/2 + x q1),  f = 6 (1/2 - (2 - x) q1);
+     * otherwise from e^x - 1 and 1/x. Both sides are computed, the
+     * division on a safe denominator, and blended with 0/1 weights
+     * rather than selected: GCC would otherwise sink the division into
+     * a branch, and without AVX-512 masks it cannot vectorise a division
+     * that may trap. A weight of 1 returns its side exactly. */
+    double k0 = e.k == 0.0;
+    double inv = 1.0 / (x + k0 * (1.0 - x));
+    double phis = 1.0 + x * (0.5 + x * e.q1);
+    double phil = e.em * inv;
+    phi = k0 * phis + (1.0 - k0) * phil;
+    double fs = 6.0 * (0.5 - (2.0 - x) * e.q1);
+    double fl = 6.0 * (-2.0 * x + (2.0 - x) * e.em) * -(inv * inv * inv);
+    f = k0 * fs + (1.0 - k0) * fl;
+  }
   double c = be * K_ex * (D - G * dE_ex) + bi * K_in * (D - G * dE_in);
   double v = y + h_C * (D - G * y) * phi + f * c;
   V[j] = v;
@@ -269,41 +283,23 @@ SA_LIF_INLINE int step(double *restrict V, double *restrict ge,
   return v >= ks->theta;
 }
 
+SA_LIF_INLINE int step(double *restrict V, double *restrict ge,
+                       double *restrict gi, const kern *ks, uint32_t j) {
+  return step_form(V, ge, gi, ks, j, 0);
+}
+
+SA_LIF_INLINE int step_small(double *restrict V, double *restrict ge,
+                             double *restrict gi, const kern *ks,
+                             uint32_t j) {
+  return step_form(V, ge, gi, ks, j, 1);
+}
+
 /* The exponent argument x = -h G / C_m of node j's step. */
 SA_LIF_INLINE double step_x(const double *restrict ge,
                             const double *restrict gi, const kern *ks,
                             uint32_t j) {
   double be = ks->A_ex * ge[j], bi = ks->A_in * gi[j];
   return -ks->h_C * (ks->g_L + be + bi);
-}
-
-/* step() for a node whose k (em1) is 0, as in nearly every step of a
- * typical network (|x| < ln2/2 = 0.35: h G < 0.35 C_m, e.g. G < 700 nS
- * for COBA): the same bits without the range reduction, 2^k, the
- * division and the large-|x| branch, which step() computes and then
- * weights by 0 (its k = 0 side is k0 * phis + 0 * phil = phis exactly,
- * as phil and fl are finite there; r = x). */
-SA_LIF_INLINE int step_small(double *restrict V, double *restrict ge,
-                             double *restrict gi, const kern *ks,
-                             uint32_t j) {
-  const double g_L = ks->g_L, I_e = ks->I_e, h_C = ks->h_C;
-  const double A_ex = ks->A_ex, A_in = ks->A_in, P_ex = ks->P_ex,
-               P_in = ks->P_in, dE_ex = ks->dE_ex, dE_in = ks->dE_in;
-  const double K_ex = ks->K_ex, K_in = ks->K_in;
-  double y = V[j];
-  double be = A_ex * ge[j], bi = A_in * gi[j];
-  double G = g_L + be + bi;
-  double D = be * dE_ex + bi * dE_in + I_e;
-  double x = -h_C * G;
-  double q1 = em1_q1(x);
-  double phi = 1.0 + x * (0.5 + x * q1);
-  double f = 6.0 * (0.5 - (2.0 - x) * q1);
-  double c = be * K_ex * (D - G * dE_ex) + bi * K_in * (D - G * dE_in);
-  double v = y + h_C * (D - G * y) * phi + f * c;
-  V[j] = v;
-  ge[j] = P_ex * ge[j] + 0.0;
-  gi[j] = P_in * gi[j] - 0.0;
-  return v >= ks->theta;
 }
 
 /* As SA_LIF_ROWS (lif_common.h), with a first look at each chunk: if
