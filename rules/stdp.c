@@ -45,8 +45,9 @@
  * whatever the input statistics.
  *
  * Cost (bench/plastic): a pre spike's row walk is the whole price of
- * STDP (the core then delivers the row it has updated). Per synapse it reads the target's newest post spikes
- * from one prefetched block (struct recent) and does, on average,
+ * STDP (the core then delivers the row it has updated). Per synapse it
+ * reads the target's newest post spikes from one prefetched block
+ * (struct recent) and does, on average,
  * about one facilitation and one depression from the decay tables; the
  * loop is specialised per pairing and weight dependence. */
 #include "sa_rule.h"
@@ -77,14 +78,31 @@ static const sa_param_desc descs[] = {
   P(Wmax, "", 100.0), {NULL, NULL, 0, 0}};
 #undef P
 
-/* How often silent sources are brought up to date (ticks = HORIZON_MS/dt). */
-#define HORIZON_MS 1000.0
+/* How often silent sources are brought up to date (ticks = HORIZON_MS/dt).
+ * It bounds how far back post histories reach (up to about twice this
+ * plus the largest delay), and so how often a target needs more than its
+ * block (struct hist): at 200 ms CUBA's targets (5.6 Hz) nearly never do.
+ * bench/run --memory, CUBA with STDP on exc -> exc, bytes per STDP
+ * synapse: 18.8 with 1000 ms and every history in arrays, 17.1 with the
+ * block as the history (500 ms), 16.2 (250 ms), 15.8 (200 ms). Bringing
+ * silent sources in more often costs +2.6 % instructions on CUBA with
+ * STDP (callgrind, 2 s; the facilitation is the same, only applied
+ * earlier); results do not depend on it. */
+#define HORIZON_MS 200.0
 
+/* A target's post spikes that a future pre spike may still pair with, n of
+ * them. While n <= NREC they are the newest n of its block (struct recent)
+ * and no arrays exist; beyond, all n are also in t and k (one allocation
+ * of cap stamps, then cap K- values), oldest first from start, until
+ * pruning brings n back to NREC. So the history costs nothing beyond the
+ * block for a target that fired at most NREC times in the horizon. */
 typedef struct hist {
-  sa_tick *t;        /* post spike stamps, ascending */
-  double *k;         /* K- just after each spike */
-  size_t start, n, cap;
+  sa_tick *t;        /* post spike stamps, ascending, or NULL; then (hk)
+                      * K- just after each spike */
+  uint32_t start, n, cap;
 } hist;
+
+static inline double *hk(const hist *h) { return (double *)(h->t + h->cap); }
 
 /* The newest NREC post spikes of a target, newest first, in one 128-byte
  * aligned block of two 64-byte lines (FAST stamps and their K- each);
@@ -93,10 +111,13 @@ typedef struct hist {
  * ends in the first line (94 % of CUBA's plastic events) or the second
  * (98 %), which the row loop prefetches a few synapses ahead (targets are
  * random, and a separate stamp array, K- array and header were three
- * cache misses a synapse). The full history stays in hist for the walks
- * that go further, pruning and checkpoints. The block may keep spikes
- * that pruning dropped from hist; a walk never reaches them (slice_end
- * keeps one spike every future walk stops at). */
+ * cache misses a synapse). A target with more than NREC spikes in its
+ * history also keeps them all in arrays (struct hist), for the walks that
+ * go further; with fewer the block is the history. The block may keep
+ * spikes that pruning dropped from the history; a walk never needs them
+ * (slice_end keeps one spike every future walk stops at, and a source
+ * that never fired, whose walk does not stop, only depresses, by the
+ * newest spike it has seen, which is kept). */
 enum { NREC = 8, FAST = 4 };
 typedef struct recent {
   struct { sa_tick t[FAST]; double k[FAST]; } q[NREC / FAST];
@@ -161,10 +182,7 @@ static int check(const void *vp, char *err, size_t n) {
 static void destroy(void *vs) {
   state *s = vs;
   if (!s) return;
-  for (uint32_t j = 0; s->h && j < s->n_tgt; j++) {
-    free(s->h[j].t);
-    free(s->h[j].k);
-  }
+  for (uint32_t j = 0; s->h && j < s->n_tgt; j++) free(s->h[j].t);
   free(s->h);
   free(s->rec);
   free(s->kplus);
@@ -173,17 +191,12 @@ static void destroy(void *vs) {
   free(s);
 }
 
-/* Target j's block from the last NREC spikes of its history. */
-static void rec_fill(state *s, uint32_t j) {
+/* Target j's block, empty. */
+static void rec_clear(state *s, uint32_t j) {
   recent *r = &s->rec[j];
-  const hist *h = &s->h[j];
   for (int i = 0; i < NREC; i++) {
     REC_T(r, i) = NO_SPIKE;
     REC_K(r, i) = 0.0;
-    if ((size_t)i < h->n) {
-      REC_T(r, i) = h->t[h->start + h->n - 1 - i];
-      REC_K(r, i) = h->k[h->start + h->n - 1 - i];
-    }
   }
 }
 
@@ -203,7 +216,7 @@ static int create(void **out, const void *vp, const sa_syn_view *v) {
     return SA_ENOMEM;
   }
   for (uint32_t i = 0; i < v->n_src; i++) s->tlast[i] = s->tseen[i] = -1;
-  for (uint32_t j = 0; j < v->n_tgt; j++) rec_fill(s, j);
+  for (uint32_t j = 0; j < v->n_tgt; j++) rec_clear(s, j);
   s->dt = v->dt;
   for (int n = 0; n < NTAB; n++) {
     s->ep[n] = exp((double)(-n) * v->dt / s->p.tau_plus);
@@ -233,28 +246,60 @@ static inline double powmu(double x, double mu) {
   return mu == 0.0 ? 1.0 : mu == 1.0 ? x : pow(x, mu);
 }
 
-static int hist_push(hist *h, sa_tick t, double k) {
-  if (h->start + h->n == h->cap) {
-    if (h->start > 0) {
-      /* Slide the live part down before growing. */
-      memmove(h->t, h->t + h->start, h->n * sizeof *h->t);
-      memmove(h->k, h->k + h->start, h->n * sizeof *h->k);
-      h->start = 0;
-    }
-    if (h->n == h->cap) {
-      size_t cap = h->cap ? 2 * h->cap : 8;
-      sa_tick *nt = realloc(h->t, cap * sizeof *nt);
-      if (!nt) return SA_ENOMEM;
-      h->t = nt;
-      double *nk = realloc(h->k, cap * sizeof *nk);
-      if (!nk) return SA_ENOMEM;
-      h->k = nk;
-      h->cap = cap;
+/* Room for cap spikes in h's arrays (cap >= n), the live ones moved to
+ * the front. */
+static int hist_resize(hist *h, uint32_t cap) {
+  void *m = malloc((size_t)cap * (sizeof(sa_tick) + sizeof(double)));
+  if (!m) return SA_ENOMEM;
+  sa_tick *t = m;
+  double *k = (double *)(t + cap);
+  if (h->t) {
+    memcpy(t, h->t + h->start, h->n * sizeof *t);
+    memcpy(k, hk(h) + h->start, h->n * sizeof *k);
+  }
+  free(h->t);
+  h->t = t;
+  h->start = 0;
+  h->cap = cap;
+  return 0;
+}
+
+/* Target j's post spike at t with trace k: into its history, then to the
+ * front of its block (so the history's "newest n of the block" stays
+ * true). */
+static int add_post(state *s, uint32_t j, sa_tick t, double k) {
+  hist *h = &s->h[j];
+  recent *r = &s->rec[j];
+  if (!h->t && h->n == NREC) {
+    /* The block's NREC become the arrays' first, oldest first. */
+    int rc = hist_resize(h, NREC + NREC / 2);
+    if (rc) return rc;
+    for (int i = 0; i < NREC; i++) {
+      h->t[i] = REC_T(r, NREC - 1 - i);
+      hk(h)[i] = REC_K(r, NREC - 1 - i);
     }
   }
-  h->t[h->start + h->n] = t;
-  h->k[h->start + h->n] = k;
+  if (h->t) {
+    if (h->start + h->n == h->cap) {
+      if (h->start > 0) {
+        /* Slide the live part down before growing. */
+        memmove(h->t, h->t + h->start, h->n * sizeof *h->t);
+        memmove(hk(h), hk(h) + h->start, h->n * sizeof(double));
+        h->start = 0;
+      }
+      int rc = h->n == h->cap ? hist_resize(h, 2 * h->cap) : 0;
+      if (rc) return rc;
+    }
+    h->t[h->start + h->n] = t;
+    hk(h)[h->start + h->n] = k;
+  }
   h->n++;
+  for (int i = NREC - 1; i > 0; i--) {
+    REC_T(r, i) = REC_T(r, i - 1);
+    REC_K(r, i) = REC_K(r, i - 1);
+  }
+  REC_T(r, 0) = t;
+  REC_K(r, 0) = k;
   return 0;
 }
 
@@ -267,14 +312,8 @@ static int post(void *vs, const sa_syn_view *v, const sa_tick *stamp,
     double k = 1.0;
     if (REC_T(r, 0) != NO_SPIKE && !s->p.nearest)
       k = REC_K(r, 0) * decay_minus(s, stamp[i] - REC_T(r, 0)) + 1.0;
-    int rc = hist_push(&s->h[id[i]], stamp[i], k);
+    int rc = add_post(s, id[i], stamp[i], k);
     if (rc) return rc;
-    for (int j = NREC - 1; j > 0; j--) {
-      REC_T(r, j) = REC_T(r, j - 1);
-      REC_K(r, j) = REC_K(r, j - 1);
-    }
-    REC_T(r, 0) = stamp[i];
-    REC_K(r, 0) = k;
   }
   return 0;
 }
@@ -378,7 +417,7 @@ static double syn_hist(const state *s, const hist *h, const prectx *c,
       w = fac_n(s, c, p->mu_plus, w, seen - c->tl);
     }
   if (dep && kidx != SIZE_MAX) {
-    w = dep_n(s, c, p->mu_minus, w, p->nearest ? 1.0 : h->k[kidx],
+    w = dep_n(s, c, p->mu_minus, w, p->nearest ? 1.0 : hk(h)[kidx],
               c->until - (h->t[kidx] + d));
   }
   return w;
@@ -398,7 +437,10 @@ static NOINLINE double syn_line(const state *s, uint32_t tgt,
     if (seen <= c->from) break;
     if (seen <= c->until) lo = i;
   }
-  if (i == NREC) return syn_hist(s, &s->h[tgt], c, w, d, dep);
+  /* Past the block: the arrays, if the target has more than NREC spikes
+   * in its history; if not, the block held all of them. */
+  if (i == NREC && s->h[tgt].t)
+    return syn_hist(s, &s->h[tgt], c, w, d, dep);
   if (c->tl >= 0)
     for (int m = lo; m >= 0; m--) {     /* oldest first */
       sa_tick seen = REC_T(r, m) + d;
@@ -529,9 +571,18 @@ static void slice_end(void *vs, sa_syn_view *v, sa_tick now) {
   cut -= v->dmax;
   for (uint32_t j = 0; j < v->n_tgt; j++) {
     hist *h = &s->h[j];
+    if (!h->t) {
+      while (h->n > 1 && REC_T(&s->rec[j], h->n - 2) <= cut) h->n--;
+      continue;
+    }
     while (h->n > 1 && h->t[h->start + 1] <= cut) {
       h->start++;
       h->n--;
+    }
+    if (h->n <= NREC) {         /* the block holds them all again */
+      free(h->t);
+      h->t = NULL;
+      h->start = h->cap = 0;
     }
   }
 }
@@ -551,9 +602,15 @@ static int save(const void *vs, const sa_syn_view *v, const sa_ckpt *ck,
   uint64_t at = 0;
   for (uint32_t j = 0; !rc && j < v->n_tgt; j++) {
     const hist *h = &s->h[j];
-    if (h->n == 0) continue;   /* never fired: no arrays to copy from */
-    memcpy(t + at, h->t + h->start, h->n * sizeof *t);
-    memcpy(k + at, h->k + h->start, h->n * sizeof *k);
+    if (h->t) {
+      memcpy(t + at, h->t + h->start, h->n * sizeof *t);
+      memcpy(k + at, hk(h) + h->start, h->n * sizeof *k);
+    } else {
+      for (uint32_t i = 0; i < h->n; i++) {   /* oldest first */
+        t[at + i] = REC_T(&s->rec[j], h->n - 1 - i);
+        k[at + i] = REC_K(&s->rec[j], h->n - 1 - i);
+      }
+    }
     at += h->n;
   }
   if (!rc) rc = sa__ck_put(ck, pre, "kplus", SA_CK_F64, s->kplus, v->n_src);
@@ -590,12 +647,13 @@ static int load(void *vs, const sa_syn_view *v, const sa_ckpt *ck,
   uint64_t at = 0;
   for (uint32_t j = 0; !rc && j < v->n_tgt; j++) {
     hist *h = &s->h[j];
-    h->start = h->n = 0;
+    free(h->t);
+    *h = (hist){0};
+    rec_clear(s, j);
     if (at + cnt[j] > (uint64_t)total) rc = SA_EINVAL;
     for (uint64_t i = 0; !rc && i < cnt[j]; i++)
-      rc = hist_push(h, t[at + i], k[at + i]);
+      rc = add_post(s, j, t[at + i], k[at + i]);
     at += cnt[j];
-    rec_fill(s, j);
   }
   free(cnt);
   free(t);
