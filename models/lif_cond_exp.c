@@ -314,20 +314,20 @@ SA_LIF_INLINE void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
     int64_t big = 0;
     for (uint32_t j = 0; j < SA_LIF_CHUNK; j++)
       big |= em1_k(step_x(gec, gic, ks, j)) != 0.0;
-    int32_t n = 0;
+    int64_t n = 0;
     if (!big)
       for (uint32_t j = 0; j < SA_LIF_CHUNK; j++)
         n += step_small(Vc, gec, gic, ks, j);
     else
       for (uint32_t j = 0; j < SA_LIF_CHUNK; j++)
         n += step(Vc, gec, gic, ks, j);
-    cnt[w] = n;
+    cnt[w] = (int32_t)n;
   }
   if (c < hi) {
-    int32_t n = 0;
+    int64_t n = 0;
     for (uint32_t j = 0; j < hi - c; j++)
       n += step(V + c, ge + c, gi + c, ks, j);
-    cnt[w] = n;
+    cnt[w] = (int32_t)n;
   }
 }
 
