@@ -810,7 +810,7 @@ void sa__pool_stop(sa_net *net) {
   net->wk = NULL;
 }
 
-int sa_net_run(sa_net *net, sa_tick nsteps, const volatile int *stop) {
+int sa_net_ready(sa_net *net) {
   if (!net->prepared) {
     int rc = sa_net_prepare(net);
     if (rc) return rc;
@@ -825,6 +825,12 @@ int sa_net_run(sa_net *net, sa_tick nsteps, const volatile int *stop) {
     return sa__seterr(net, SA_ENOMEM, "cannot start %d threads",
                       net->threads);
   }
+  return 0;
+}
+
+int sa_net_run(sa_net *net, sa_tick nsteps, const volatile int *stop) {
+  int rc0 = sa_net_ready(net);
+  if (rc0) return rc0;
   atomic_store(&net->werr, 0);
   sa_tick end = net->now + nsteps;
   int rc = 0;

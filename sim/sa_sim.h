@@ -158,9 +158,17 @@ int sa_net_subscribe(sa_net *net, sa_spike_cb cb, void *ud);
 typedef void (*sa_slice_cb)(void *ud, sa_tick now);
 int sa_net_on_slice(sa_net *net, sa_slice_cb cb, void *ud);
 
+/* What the first sa_net_run does before it simulates: sa_net_prepare if
+ * needed, then the layout for the thread count (ring buffers, the
+ * connectivity split into per-thread parts, plastic state) and the worker
+ * threads. Optional (sa_net_run calls it); call it to keep that work out
+ * of the time of the first run. After it the network's shape is fixed,
+ * as after a run. Fails with: those of sa_net_prepare, SA_ENOMEM. */
+int sa_net_ready(sa_net *net);
+
 /* Advance by nsteps ticks, one min-delay slice at a time. If *stop becomes
  * non-zero, the run ends at the end of the current slice and returns
- * SA_EINTR. Fails with: those of sa_net_prepare, SA_EINTR. */
+ * SA_EINTR. Fails with: those of sa_net_ready, SA_EINTR. */
 int sa_net_run(sa_net *net, sa_tick nsteps, const volatile int *stop);
 
 /* Introspection. */

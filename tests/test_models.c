@@ -171,6 +171,33 @@ START_TEST(refractory_queue_order) {
 }
 END_TEST
 
+/* sa_net_ready does the first run's set-up ahead of it: the run after it
+ * is the same, a second call does nothing, and a bad parameter fails
+ * there as it would in the run. */
+START_TEST(ready_before_run) {
+  rec a = {.n = 0}, b = {.n = 0};
+  for (int k = 0; k < 2; k++) {
+    sa_net *net = one_neuron("lif_exp", 0.1, 1000.0);
+    sa_net_subscribe(net, collect, k ? &b : &a);
+    if (k) {
+      ck_assert_int_eq(sa_net_ready(net), 0);
+      ck_assert_int_eq(sa_net_ready(net), 0);
+      ck_assert_int_eq(sa_net_now(net), 0);
+    }
+    ck_assert_int_eq(sa_net_run(net, 500, NULL), 0);
+    sa_net_destroy(net);
+  }
+  ck_assert_uint_eq(a.n, 7);
+  ck_assert_uint_eq(b.n, a.n);
+  for (size_t i = 0; i < a.n; i++) ck_assert_int_eq(b.stamp[i], a.stamp[i]);
+  sa_net *net = one_neuron("lif_exp", 0.1, 1000.0);
+  ck_assert_int_eq(sa_pop_set_param(net, 0, "V_reset", -50.0), 0);
+  ck_assert_int_eq(sa_net_ready(net), SA_EINVAL);
+  ck_assert_ptr_nonnull(strstr(sa_net_errmsg(net), "Reset potential"));
+  sa_net_destroy(net);
+}
+END_TEST
+
 /* One spike at 1.0 ms over a 1 ms delay arrives at 2.0 ms. */
 static sa_net *psp_net(const char *model, double w, double tau_s) {
   sa_net *net;
@@ -446,6 +473,7 @@ int main(void) {
   tcase_add_test(tc, dc_general_formula);
   tcase_add_test(tc, dc_trace_and_refractory);
   tcase_add_test(tc, refractory_queue_order);
+  tcase_add_test(tc, ready_before_run);
   tcase_add_test(tc, exp_psp_closed_form);
   tcase_add_test(tc, delta_psp);
   tcase_add_test(tc, delays_to_the_tick);
