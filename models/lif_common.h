@@ -116,7 +116,7 @@ static inline int sa__lif_step(sa_block *b, sa_tick k, sa_spikebuf *out,
   double *ex = b->ex, *in = b->in;
   for (size_t q = 0, na = *b->na; q < na; q++) {
     const uint32_t i = b->at[q], w = (i - lo) / SA_LIF_CHUNK;
-    const size_t c = 2 * (size_t)i;
+    const size_t c = sa__cell(i);
     /* (a node's second entry: its cells were taken at the first) */
     if (ex[c] == 0 && in[c] == 0) continue;
     cnt[w] += take(m, i, ex[c], in[c]);

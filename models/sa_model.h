@@ -44,14 +44,21 @@ typedef struct sa_refr {
   uint32_t id;
 } sa_refr;
 
+/* Where cell c of an input ring lies from its ring_ex / ring_in (sa_pop)
+ * or a block's ex / in (sa_block): a node's excitatory and inhibitory
+ * cells are side by side, so cell c is the double at 2 c. A ring's cells
+ * are numbered slot * n + node, a block row's by node. */
+static inline size_t sa__cell(size_t c) { return 2 * c; }
+
 /* One thread's block [lo, hi) of a neuron population: what its update
  * reads besides the model's state. The core sets ex, in, at and na before
  * each update; rf is the LIF models' (models/lif_common.h). */
 typedef struct sa_block {
   uint32_t lo, hi;
   /* The ring rows of the inputs arriving at k+1 (pA, mV or nS), node i's
-   * cells at ex[2 i] and in[2 i] (in = ex + 1: a node's two cells share a
-   * cache line, so taking them is one miss, not two), and which of them
+   * cells at ex[sa__cell(i)] and in[sa__cell(i)] (in = ex + 1: a node's
+   * two cells share a cache line, so taking them is one miss, not two),
+   * and which of them
    * may be non-zero: the na nodes at[0..na),
    * each listed at most twice (once per row, when its cell there turned
    * non-zero; never with both cells 0 at its first entry); the rest are
@@ -159,8 +166,9 @@ struct sa_pop {
   uint64_t nspikes;
   /* Input ring buffers: nslots rows of n (ex, in) pairs, row = tick %
    * nslots, one allocation (ring_ex) with ring_in = ring_ex + 1: node i's
-   * cells of slot r are ring_ex[2 (r n + i)] and ring_in[2 (r n + i)].
-   * Neuron populations only, as blk (one per thread). */
+   * cells of slot r are ring_ex[sa__cell(r n + i)] and
+   * ring_in[sa__cell(r n + i)]. Neuron populations only, as blk (one per
+   * thread). */
   double *ring_ex, *ring_in;
   int nslots;
   sa_block *blk;

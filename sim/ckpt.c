@@ -69,15 +69,15 @@ static void mark_inputs(sa_pop *p) {
       uint32_t *at = b->ats + (size_t)slot * sa__inbox_cap(b);
       size_t n = 0;
       for (uint32_t i = b->lo; i < b->hi; i++)
-        if (p->ring_ex[2 * (row + i)] != 0 ||
-            p->ring_in[2 * (row + i)] != 0)
+        if (p->ring_ex[sa__cell(row + i)] != 0 ||
+            p->ring_in[sa__cell(row + i)] != 0)
           at[n++] = i;
       b->nas[slot] = n;
     }
   }
 }
 
-/* One of a population's rings (every other double from cell, sa_pop) as
+/* One of a population's rings (from its first cell, sa_pop) as
  * the dataset `name` of nslots x n values. */
 static int ring(sa_pop *p, const sa_ckpt *ck, const char *pre,
                 const char *name, double *cell, int saving) {
@@ -86,11 +86,11 @@ static int ring(sa_pop *p, const sa_ckpt *ck, const char *pre,
   if (!flat) return SA_ENOMEM;
   int rc;
   if (saving) {
-    for (size_t c = 0; c < cells; c++) flat[c] = cell[2 * c];
+    for (size_t c = 0; c < cells; c++) flat[c] = cell[sa__cell(c)];
     rc = sa__ck_put(ck, pre, name, SA_CK_F64, flat, cells);
   } else {
     rc = sa__ck_get(ck, pre, name, SA_CK_F64, flat, cells);
-    for (size_t c = 0; !rc && c < cells; c++) cell[2 * c] = flat[c];
+    for (size_t c = 0; !rc && c < cells; c++) cell[sa__cell(c)] = flat[c];
   }
   free(flat);
   return rc;

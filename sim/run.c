@@ -180,7 +180,7 @@ static int freeze(sa_net *net) {
     if (p->vt->kind == SA_MODEL_NEURON) {
       size_t cells = (size_t)net->nslots * p->n;
       /* The two cells of a node and slot side by side (sa_pop). */
-      p->ring_ex = calloc(2 * cells, sizeof *p->ring_ex);
+      p->ring_ex = calloc(sa__cell(cells), sizeof *p->ring_ex);
       p->ring_in = p->ring_ex ? p->ring_ex + 1 : NULL;
       p->blk = calloc((size_t)net->threads, sizeof *p->blk);
       int bad = !p->ring_ex || !p->blk;
@@ -336,7 +336,7 @@ static void advance(sa_net *net, int t, sa_tick m) {
       if (p->blk) {
         sa_block *b = &p->blk[t];
         size_t slot = (size_t)((k + 1) % p->nslots);
-        b->ex = p->ring_ex + 2 * slot * p->n;
+        b->ex = p->ring_ex + sa__cell(slot * p->n);
         b->in = b->ex + 1;
         b->at = b->ats + slot * sa__inbox_cap(b);
         b->na = b->nas + slot;
@@ -503,11 +503,11 @@ static int deliver(sa_net *net, proj *j, worker *w) {
       if (!pt->delay && j->sign != 0) {
         /* One delay and one sign (every plastic projection): one row. */
         const size_t slot = (size_t)((stamp + j->dconst) % nslots);
-        double *to = buf + 2 * slot * n;
+        double *to = buf + sa__cell(slot * n);
         inbox x = inbox_open(blk, slot);
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
-          inbox_addz(&x, &to[2 * (size_t)tq], tq, pt->wd[q]);
+          inbox_addz(&x, &to[sa__cell(tq)], tq, pt->wd[q]);
         }
         inbox_close(blk, slot, &x);
         continue;
@@ -517,13 +517,13 @@ static int deliver(sa_net *net, proj *j, worker *w) {
         double *to = j->sign == 0 && pt->wd[q] >= 0 ? ex : buf;
         size_t slot = (size_t)((stamp + d) % nslots);
         inbox x = inbox_open(blk, slot);
-        inbox_addz(&x, &to[2 * (slot * n + pt->target[q])], pt->target[q],
+        inbox_addz(&x, &to[sa__cell(slot * n + pt->target[q])], pt->target[q],
                    pt->wd[q]);
         inbox_close(blk, slot, &x);
       }
     } else if (!pt->delay) {
       size_t slot = (size_t)((stamp + j->dconst) % nslots);
-      double *rex = ex + 2 * slot * n, *rin = in + 2 * slot * n;
+      double *rex = ex + sa__cell(slot * n), *rin = in + sa__cell(slot * n);
       inbox x = inbox_open(blk, slot);
       if (j->hom) {
         /* One weight (not 0): the row is its targets only. */
@@ -532,23 +532,23 @@ static int deliver(sa_net *net, proj *j, worker *w) {
                      (j->receptor == SA_RECEPTOR_AUTO && wh >= 0) ? rex : rin;
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
-          inbox_add(&x, &to[2 * (size_t)tq], tq, wh);
+          inbox_add(&x, &to[sa__cell(tq)], tq, wh);
         }
       } else if (j->receptor == SA_RECEPTOR_EXCITATORY) {
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
-          inbox_addz(&x, &rex[2 * (size_t)tq], tq, pt->w[q]);
+          inbox_addz(&x, &rex[sa__cell(tq)], tq, pt->w[q]);
         }
       } else if (j->receptor == SA_RECEPTOR_INHIBITORY) {
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
-          inbox_addz(&x, &rin[2 * (size_t)tq], tq, pt->w[q]);
+          inbox_addz(&x, &rin[sa__cell(tq)], tq, pt->w[q]);
         }
       } else {
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
           float wq = pt->w[q];
-          inbox_addz(&x, &(wq >= 0 ? rex : rin)[2 * (size_t)tq], tq, wq);
+          inbox_addz(&x, &(wq >= 0 ? rex : rin)[sa__cell(tq)], tq, wq);
         }
       }
       inbox_close(blk, slot, &x);
@@ -559,7 +559,7 @@ static int deliver(sa_net *net, proj *j, worker *w) {
         int exc = j->receptor == SA_RECEPTOR_EXCITATORY ||
                   (j->receptor == SA_RECEPTOR_AUTO && wq >= 0);
         inbox x = inbox_open(blk, slot);
-        inbox_addz(&x, &(exc ? ex : in)[2 * (slot * n + pt->target[q])],
+        inbox_addz(&x, &(exc ? ex : in)[sa__cell(slot * n + pt->target[q])],
                    pt->target[q], wq);
         inbox_close(blk, slot, &x);
       }
