@@ -192,19 +192,19 @@ SA_LIF_INLINE double em1_q1(double r) {
   return (b0 + r2 * b1) + r4 * (b2 + r2 * b3) + r8 * b4;
 }
 
-/* k = round(x / ln 2) as em1 finds it (for |x| <= 700 the same as for
- * em1's clamped argument; beyond, and for NaN, not 0). */
-SA_LIF_INLINE double em1_k(double x) {
-  const double shift = 0x1.8p52;
-  return (x * 0x1.71547652b82fep0 + shift) - shift;
+/* x / ln 2 rounded to an integer k, as t = k + 1.5 * 2^52 (em1 below):
+ * t == EM1_SHIFT exactly when k = 0 (for |x| <= 700 the same as for
+ * em1's clamped argument; beyond, and for NaN, not). */
+#define EM1_SHIFT 0x1.8p52
+SA_LIF_INLINE double em1_t(double x) {
+  return x * 0x1.71547652b82fep0 + EM1_SHIFT;
 }
 
 SA_LIF_INLINE em1_parts em1(double x) {
-  const double shift = 0x1.8p52;
   const double ln2_hi = 0x1.62e42fee00000p-1;  /* ln 2, high 32 bits */
   const double ln2_lo = 0x1.a39ef35793c76p-33; /* ln 2 - ln2_hi */
-  double t = x * 0x1.71547652b82fep0 + shift;  /* x / ln 2, rounded */
-  double k = t - shift;
+  double t = em1_t(x);                         /* x / ln 2, rounded */
+  double k = t - EM1_SHIFT;
   double r = (x - k * ln2_hi) - k * ln2_lo;
   double r2 = r * r;
   double q1 = em1_q1(r);
@@ -304,7 +304,9 @@ SA_LIF_INLINE double step_x(const double *restrict ge,
 
 /* As SA_LIF_ROWS (lif_common.h), with a first look at each chunk: if
  * every node's k is 0 it takes step_small, otherwise step. The chunk
- * (64 nodes, 1.5 kB) is in L1 for the second loop. */
+ * (64 nodes, 1.5 kB) is in L1 for the second loop, which computes x
+ * again: keeping the first loop's x and V in scratch rows instead was
+ * slower (COBA, interleaved runs). */
 SA_LIF_INLINE void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
   const kern *ks = m;
   double *V = ks->V, *ge = ks->ge, *gi = ks->gi;
@@ -313,7 +315,7 @@ SA_LIF_INLINE void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
     double *Vc = V + c, *gec = ge + c, *gic = gi + c;
     int64_t big = 0;
     for (uint32_t j = 0; j < SA_LIF_CHUNK; j++)
-      big |= em1_k(step_x(gec, gic, ks, j)) != 0.0;
+      big |= em1_t(step_x(gec, gic, ks, j)) != EM1_SHIFT;
     int64_t n = 0;
     if (!big)
       for (uint32_t j = 0; j < SA_LIF_CHUNK; j++)
