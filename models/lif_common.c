@@ -23,8 +23,7 @@ int sa__refr_reserve(sa_block *b, size_t need) {
   while (cap < need) cap *= 2;
   sa_refr *n = malloc(cap * sizeof *n);
   if (!n) return SA_ENOMEM;
-  for (size_t r = 0; r < b->nrf; r++)
-    n[r] = b->rf[(b->rf0 + r) & (b->cap - 1)];
+  for (size_t r = 0; r < b->nrf; r++) n[r] = *sa__refr_at(b, r);
   free(b->rf);
   b->rf = n;
   b->rf0 = 0;
@@ -41,7 +40,7 @@ int sa__lif_save_refr(const sa_pop *p, const sa_ckpt *ck, const char *pre) {
   for (int t = 0; p->blk && t < p->ntb; t++) {
     const sa_block *b = &p->blk[t];
     for (size_t q = 0; q < b->nrf; q++) {
-      const sa_refr *e = &b->rf[(b->rf0 + q) & (b->cap - 1)];
+      const sa_refr *e = sa__refr_at(b, q);
       r[e->id] = e->until - now;
     }
   }

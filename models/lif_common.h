@@ -63,6 +63,11 @@ _Static_assert(SA_LIF_CHUNK == 64, "sa_block.nw counts chunks of 64 nodes");
  * entries keep their order). */
 int sa__refr_reserve(sa_block *b, size_t need);
 
+/* The queue's q-th entry from the front. */
+static inline sa_refr *sa__refr_at(const sa_block *b, size_t q) {
+  return &b->rf[(b->rf0 + q) & (b->cap - 1)];
+}
+
 /* Appends a period to the queue, which must have room. A period that
  * ends before the last one (t_ref lowered between runs) moves forward to
  * its place, so the queue stays in order. */
@@ -128,15 +133,14 @@ static inline int sa__lif_step(sa_block *b, sa_tick k, sa_spikebuf *out,
    * theta, as NEST would; a count too high only lengthens the scan). In
    * queue order, so that a node listed twice (only if V_reset changed
    * between runs) ends at its newer value. */
-  const size_t mask = b->cap - 1;
-  for (size_t r = 0, q = b->rf0; r < b->nrf; r++, q = (q + 1) & mask) {
-    const sa_refr *e = &b->rf[q];
+  for (size_t r = 0; r < b->nrf; r++) {
+    const sa_refr *e = sa__refr_at(b, r);
     V[e->id] = e->v;
     cnt[(e->id - lo) / SA_LIF_CHUNK] += e->v >= theta;
   }
   /* Periods that end at k+1 leave; the new spikes join. */
-  while (b->nrf > 0 && b->rf[b->rf0].until <= k + 1) {
-    b->rf0 = (b->rf0 + 1) & mask;
+  while (b->nrf > 0 && sa__refr_at(b, 0)->until <= k + 1) {
+    b->rf0 = (b->rf0 + 1) & (b->cap - 1);
     b->nrf--;
   }
   for (size_t w = 0; w < b->nw; w++) {
