@@ -280,15 +280,13 @@ static int add_post(state *s, uint32_t j, sa_tick t, double k) {
     }
   }
   if (h->t) {
-    if (h->start + h->n == h->cap) {
-      if (h->start > 0) {
-        /* Slide the live part down before growing. */
-        memmove(h->t, h->t + h->start, h->n * sizeof *h->t);
-        memmove(hk(h), hk(h) + h->start, h->n * sizeof(double));
-        h->start = 0;
-      }
-      int rc = h->n == h->cap ? hist_resize(h, 2 * h->cap) : 0;
+    if (h->n == h->cap) {               /* full: grow (live part first) */
+      int rc = hist_resize(h, 2 * h->cap);
       if (rc) return rc;
+    } else if (h->start + h->n == h->cap) {   /* slide the live part */
+      memmove(h->t, h->t + h->start, h->n * sizeof *h->t);
+      memmove(hk(h), hk(h) + h->start, h->n * sizeof(double));
+      h->start = 0;
     }
     h->t[h->start + h->n] = t;
     hk(h)[h->start + h->n] = k;
