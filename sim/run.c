@@ -455,6 +455,18 @@ static inline void inbox_addz(inbox *x, double *cell, uint32_t node,
   x->n += (old == 0) & (w != 0);
 }
 
+/* Asks for the cell that the synapse AHEAD places on in row [., b) will
+ * write in ring row r. Targets are random, so a row's cells are cache
+ * misses as soon as a ring row (16 B a node) is larger than L2, and the
+ * loop cannot run ahead of them by itself: each entry's place in the
+ * list depends on the value its previous cell held. CUBA N = 64000
+ * (1 MB ring rows): loop 1.69 -> 1.43 s per simulated s. */
+enum { AHEAD = 16 };
+static inline void cell_ahead(const double *r, const uint32_t *target,
+                              uint64_t q, uint64_t b) {
+  if (q + AHEAD < b) __builtin_prefetch(&r[sa__cell(target[q + AHEAD])], 1);
+}
+
 static inline void inbox_close(const sa_block *b, size_t slot,
                                const inbox *x) {
   b->nas[slot] = x->n;
@@ -507,6 +519,7 @@ static int deliver(sa_net *net, proj *j, worker *w) {
         inbox x = inbox_open(blk, slot);
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
+          cell_ahead(to, pt->target, q, b);
           inbox_addz(&x, &to[sa__cell(tq)], tq, pt->wd[q]);
         }
         inbox_close(blk, slot, &x);
@@ -532,21 +545,25 @@ static int deliver(sa_net *net, proj *j, worker *w) {
                      (j->receptor == SA_RECEPTOR_AUTO && wh >= 0) ? rex : rin;
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
+          cell_ahead(to, pt->target, q, b);
           inbox_add(&x, &to[sa__cell(tq)], tq, wh);
         }
       } else if (j->receptor == SA_RECEPTOR_EXCITATORY) {
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
+          cell_ahead(rex, pt->target, q, b);
           inbox_addz(&x, &rex[sa__cell(tq)], tq, pt->w[q]);
         }
       } else if (j->receptor == SA_RECEPTOR_INHIBITORY) {
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
+          cell_ahead(rin, pt->target, q, b);
           inbox_addz(&x, &rin[sa__cell(tq)], tq, pt->w[q]);
         }
       } else {
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
+          cell_ahead(rex, pt->target, q, b);
           float wq = pt->w[q];
           inbox_addz(&x, &(wq >= 0 ? rex : rin)[sa__cell(tq)], tq, wq);
         }
