@@ -1266,7 +1266,7 @@ static double estimate_bytes(const sa_config *cfg, double *synapses,
   double rings = 0;
   for (size_t i = 0; i < cfg->n_pops; i++)
     if (is_neuron(cfg->pops[i].model))
-      rings += 2 * 8 * (dmax + 1) * cfg->pops[i].n;
+      rings += 2 * 8 * dmax * cfg->pops[i].n;
   double prepared = csr_total + plastic + plastic_copy + rings;
   return nodes + (peak_build > prepared ? peak_build : prepared);
 }

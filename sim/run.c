@@ -164,7 +164,10 @@ static int freeze(sa_net *net) {
     if (dmin < 1) dmin = 1;
   }
   net->min_delay = dmin;
-  net->nslots = dmax + 1;
+  /* At a delivery (time T) the rows in use are those of ticks T+1 ..
+   * T+dmax: anything earlier was read and zeroed by the updates up to T
+   * and anything later cannot have arrived, so dmax rows suffice. */
+  net->nslots = dmax;
   int rc = sa__split_parts(net);
   if (rc) return rc;
   for (int i = 0; i < net->nprojs; i++) {
