@@ -470,6 +470,24 @@ static inline void cell_ahead(const double *r, const uint32_t *target,
   if (q + AHEAD < b) __builtin_prefetch(&r[sa__cell(target[q + AHEAD])], 1);
 }
 
+/* The same for the first AHEAD synapses of row [a, b), before its loop. */
+static inline void cells_first(const double *r, const uint32_t *target,
+                               uint64_t a, uint64_t b) {
+  for (uint64_t q = a; q < b && q < a + AHEAD; q++)
+    __builtin_prefetch(&r[sa__cell(target[q])], 1);
+}
+
+/* Before spike s's row: the row bounds of spike s + 2 and the targets of
+ * spike s + 1 (sources are random, so each row starts with misses). */
+static inline void rows_ahead(const part *pt, const sa_pop *sp, size_t s) {
+  if (s + 2 < sp->sp_n) __builtin_prefetch(&pt->row[sp->sp_id[s + 2]]);
+  if (s + 1 < sp->sp_n) {
+    const uint32_t nx = sp->sp_id[s + 1];
+    for (uint64_t q = pt->row[nx], e = pt->row[nx + 1]; q < e; q += 16)
+      __builtin_prefetch(&pt->target[q]);
+  }
+}
+
 static inline void inbox_close(const sa_block *b, size_t slot,
                                const inbox *x) {
   b->nas[slot] = x->n;
@@ -510,6 +528,7 @@ static int deliver(sa_net *net, proj *j, worker *w) {
     uint32_t src = sp->sp_id[s];
     sa_tick stamp = sp->sp_stamp[s];
     uint64_t a = pt->row[src], b = pt->row[src + 1];
+    rows_ahead(pt, sp, s);
     if (a == b) continue;
     if (nr) {
       for (int r = 0; r < nr; r++)
@@ -520,6 +539,7 @@ static int deliver(sa_net *net, proj *j, worker *w) {
         const size_t slot = (size_t)((stamp + j->dconst) % nslots);
         double *to = buf + sa__cell(slot * n);
         inbox x = inbox_open(blk, slot);
+        cells_first(to, pt->target, a, b);
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
           cell_ahead(to, pt->target, q, b);
@@ -546,24 +566,28 @@ static int deliver(sa_net *net, proj *j, worker *w) {
         const float wh = j->whom;
         double *to = j->receptor == SA_RECEPTOR_EXCITATORY ||
                      (j->receptor == SA_RECEPTOR_AUTO && wh >= 0) ? rex : rin;
+        cells_first(to, pt->target, a, b);
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
           cell_ahead(to, pt->target, q, b);
           inbox_add(&x, &to[sa__cell(tq)], tq, wh);
         }
       } else if (j->receptor == SA_RECEPTOR_EXCITATORY) {
+        cells_first(rex, pt->target, a, b);
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
           cell_ahead(rex, pt->target, q, b);
           inbox_addz(&x, &rex[sa__cell(tq)], tq, pt->w[q]);
         }
       } else if (j->receptor == SA_RECEPTOR_INHIBITORY) {
+        cells_first(rin, pt->target, a, b);
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
           cell_ahead(rin, pt->target, q, b);
           inbox_addz(&x, &rin[sa__cell(tq)], tq, pt->w[q]);
         }
       } else {
+        cells_first(rex, pt->target, a, b);
         for (uint64_t q = a; q < b; q++) {
           uint32_t tq = pt->target[q];
           cell_ahead(rex, pt->target, q, b);
