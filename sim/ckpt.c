@@ -78,10 +78,16 @@ static void mark_inputs(sa_pop *p) {
 }
 
 /* One of a population's rings (from its first cell, sa_pop) as
- * the dataset `name` of nslots x n values. */
+ * the dataset `name` of nslots x n values. A checkpoint may have `rows`
+ * = nslots + 1 rows: before 2026-12-04 the rings had one more row than
+ * they need. Its rows in use are those of ticks now+1 .. now+nslots, row
+ * tick % rows; they move to row tick % nslots. The row of tick now is
+ * clean in such a checkpoint; if it is not, the checkpoint is of a
+ * network with a longer delay and does not fit. */
 static int ring(sa_pop *p, const sa_ckpt *ck, const char *pre,
-                const char *name, double *cell, int saving) {
-  const size_t cells = (size_t)p->nslots * p->n;
+                const char *name, double *cell, int saving, int rows,
+                sa_tick now) {
+  const size_t n = p->n, cells = (size_t)rows * n;
   double *flat = malloc((cells ? cells : 1) * sizeof *flat);
   if (!flat) return SA_ENOMEM;
   int rc;
@@ -90,14 +96,23 @@ static int ring(sa_pop *p, const sa_ckpt *ck, const char *pre,
     rc = sa__ck_put(ck, pre, name, SA_CK_F64, flat, cells);
   } else {
     rc = sa__ck_get(ck, pre, name, SA_CK_F64, flat, cells);
-    for (size_t c = 0; !rc && c < cells; c++) cell[sa__cell(c)] = flat[c];
+    /* The row left out must be the clean one. */
+    const size_t clean = (size_t)(now % rows) * n;
+    for (size_t i = 0; !rc && rows > p->nslots && i < n; i++)
+      if (flat[clean + i] != 0) rc = SA_EINVAL;
+    for (sa_tick x = now + 1; !rc && x <= now + p->nslots; x++) {
+      const size_t from = (size_t)(x % rows) * n;
+      const size_t to = (size_t)(x % p->nslots) * n;
+      for (size_t i = 0; i < n; i++) cell[sa__cell(to + i)] = flat[from + i];
+    }
   }
   free(flat);
   return rc;
 }
 
-/* Walk everything once; save or load by `saving`. */
-static int walk(sa_net *net, const sa_ckpt *ck, int saving) {
+/* Walk everything once; save or load by `saving` (rows: the rings' rows
+ * in the checkpoint, see ring()). */
+static int walk(sa_net *net, const sa_ckpt *ck, int saving, int rows) {
   char pre[128], sub[160];
   int rc = 0;
   for (int i = 0; i < net->npops && !rc; i++) {
@@ -117,8 +132,9 @@ static int walk(sa_net *net, const sa_ckpt *ck, int saving) {
       p->src_next = cur;
     }
     if (!rc && p->ring_ex) {
-      rc = ring(p, ck, pre, "ring_ex", p->ring_ex, saving);
-      if (!rc) rc = ring(p, ck, pre, "ring_in", p->ring_in, saving);
+      rc = ring(p, ck, pre, "ring_ex", p->ring_ex, saving, rows, net->now);
+      if (!rc)
+        rc = ring(p, ck, pre, "ring_in", p->ring_in, saving, rows, net->now);
       if (!rc && !saving) mark_inputs(p);
     }
     if (!rc && !p->vt->stateless) {
@@ -159,7 +175,7 @@ int sa_net_save(sa_net *net, const sa_ckpt *ck) {
   free(s);
   if (!rc) rc = ck->put(ck->ud, "net/now", SA_CK_I64, &net->now, 1);
   if (!rc) rc = ck->put(ck->ud, "net/seed", SA_CK_U64, &net->seed, 1);
-  if (!rc) rc = walk(net, ck, 1);
+  if (!rc) rc = walk(net, ck, 1, net->nslots);
   if (rc && rc != SA_ENOTSUP)
     return sa__seterr(net, rc, "saving the network state failed");
   return rc;
@@ -173,9 +189,15 @@ int sa_net_load(sa_net *net, const sa_ckpt *ck) {
   if ((rc = shape(net, &mine, &n))) return rc;
   theirs = malloc(n * sizeof *theirs);
   if (!theirs) rc = SA_ENOMEM;
-  if (!rc && (ck->len(ck->ud, "net/shape") != (long long)n ||
-              ck->get(ck->ud, "net/shape", SA_CK_U64, theirs, n) ||
-              memcmp(mine, theirs, n * sizeof *mine) ||
+  int same = !rc && ck->len(ck->ud, "net/shape") == (long long)n &&
+             !ck->get(ck->ud, "net/shape", SA_CK_U64, theirs, n);
+  /* The ring's rows (shape[3]) may be one more (ring()). */
+  int rows = net->nslots;
+  if (same && theirs[3] == mine[3] + 1) {
+    rows = net->nslots + 1;
+    theirs[3] = mine[3];
+  }
+  if (!rc && (!same || memcmp(mine, theirs, n * sizeof *mine) ||
               ck->get(ck->ud, "net/seed", SA_CK_U64, &seed, 1) ||
               seed != net->seed))
     rc = sa__seterr(net, SA_EINVAL,
@@ -191,7 +213,7 @@ int sa_net_load(sa_net *net, const sa_ckpt *ck) {
    * periods are kept as ticks left). */
   const sa_tick was = net->now;
   net->now = now;
-  rc = walk(net, ck, 0);
+  rc = walk(net, ck, 0, rows);
   if (rc) net->now = was;
   if (rc == SA_ENOTSUP) return rc;
   if (rc)

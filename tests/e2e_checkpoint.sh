@@ -67,6 +67,48 @@ if [ -s "$tmp/l1.txt" ] && cmp -s "$tmp/l1.txt" "$tmp/l2.txt"; then ok; else
 [ -s "$tmp/lw1.csv" ] && cmp -s "$tmp/lw1.csv" "$tmp/lw2.csv" && ok ||
   bad "final weights after kill"
 
+# A checkpoint of the layout before 2026-12-04, whose rings had one row
+# more than they need (sim/ckpt.c, ring()), made from ck.h5 by moving
+# each pending row to its old place: resuming it gives b.h5's spikes
+# and weights.
+py=/usr/bin/python3    # Debian's h5py, not a pyenv python3 on PATH
+if "$py" -c 'import h5py' >/dev/null 2>&1; then
+  cp "$tmp/ck.h5" "$tmp/old.h5"
+  "$py" - "$tmp/old.h5" <<'PY' || bad "making a checkpoint of the old layout"
+import sys
+import h5py
+import numpy as np
+with h5py.File(sys.argv[1], "r+") as f:
+    st = f["state"]
+    now = int(st["net/now"][0])
+    shape = st["net/shape"][:]
+    rows = int(shape[3])
+    shape[3] = rows + 1
+    st["net/shape"][...] = shape
+    for name, g in st.items():
+        for r in ("ring_ex", "ring_in"):
+            if name.startswith("pop") and r in g:
+                new = g[r][:].reshape(rows, -1)
+                old = np.zeros((rows + 1, new.shape[1]))
+                for x in range(now + 1, now + rows + 1):
+                    old[x % (rows + 1)] = new[x % rows]
+                del g[r]
+                g[r] = old.reshape(-1)
+PY
+  "$bin" resume "$tmp/old.h5" -o "$tmp/c.h5" --duration 1000 --quiet ||
+    bad "resume of the old layout exited $?"
+  for ds in /spikes/in/timestamps /spikes/out/timestamps /spikes/out/node_ids; do
+    dump "$tmp/b.h5" $ds >"$tmp/b.bin"
+    dump "$tmp/c.h5" $ds >"$tmp/c.bin"
+    [ -s "$tmp/b.bin" ] && cmp -s "$tmp/b.bin" "$tmp/c.bin" && ok ||
+      bad "$ds: the old layout's resume differs"
+  done
+  "$bin" weights "$tmp/c.h5" in_out --csv >"$tmp/wc.csv"
+  cmp -s "$tmp/wb.csv" "$tmp/wc.csv" && ok || bad "old layout: weights differ"
+else
+  echo "SKIP (old checkpoint layout): h5py not installed"
+fi
+
 # Refusals: another thread count, a seed, a file that is no checkpoint.
 "$bin" resume "$tmp/ck.h5" -o "$tmp/x.h5" --threads 3 2>"$tmp/e" ; rc=$?
 [ $rc -eq 2 ] && grep -q "same count" "$tmp/e" && [ ! -e "$tmp/x.h5" ] && ok ||
