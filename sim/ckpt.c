@@ -96,10 +96,11 @@ static int ring(sa_pop *p, const sa_ckpt *ck, const char *pre,
     rc = sa__ck_put(ck, pre, name, SA_CK_F64, flat, cells);
   } else {
     rc = sa__ck_get(ck, pre, name, SA_CK_F64, flat, cells);
-    /* The row left out must be the clean one. */
-    const size_t clean = (size_t)(now % rows) * n;
-    for (size_t i = 0; !rc && rows > p->nslots && i < n; i++)
-      if (flat[clean + i] != 0) rc = SA_EINVAL;
+    if (!rc && rows > p->nslots) {   /* the row left out must be clean */
+      const size_t clean = (size_t)(now % rows) * n;
+      for (size_t i = 0; !rc && i < n; i++)
+        if (flat[clean + i] != 0) rc = SA_EINVAL;
+    }
     for (sa_tick x = now + 1; !rc && x <= now + p->nslots; x++) {
       const size_t from = (size_t)(x % rows) * n;
       const size_t to = (size_t)(x % p->nslots) * n;
