@@ -282,6 +282,24 @@ START_TEST(vector_lanes_agree) {
 }
 END_TEST
 
+/* A spike_source "kick" firing once at `when`, wired with weight w to
+ * every node of population 1 (n nodes). */
+static void add_kick(sa_net *net, uint32_t n, double when, double w) {
+  int k;
+  ck_assert_int_eq(sa_net_add_population(net, "kick", "spike_source", 1,
+                                         &k), 0);
+  ck_assert_int_eq(sa_pop_set_spike_times(net, k, 0, &when, 1), 0);
+  uint32_t *sr = calloc(n, sizeof *sr), *tg = malloc(n * sizeof *tg);
+  double *ws = malloc(n * sizeof *ws);
+  for (uint32_t i = 0; i < n; i++) tg[i] = i, ws[i] = w;
+  sa_connector c = {.type = SA_CONN_LIST, .n = n, .source = sr,
+                    .target = tg, .weight = ws};
+  sa_dist wd = {SA_DIST_CONST, 0, 0}, dd = {SA_DIST_CONST, 0.1, 0};
+  ck_assert_int_eq(sa_net_add_projection(net, "kick", k, 1, &c, &wd, &dd,
+                                         SA_RECEPTOR_AUTO, NULL), 0);
+  free(sr), free(tg), free(ws);
+}
+
 START_TEST(fast_and_full_paths_agree) {
   /* The update takes a shorter form for a chunk of 64 nodes whose steps
    * all have |h G / C_m| < ln2/2 and the full one otherwise (and for the
@@ -289,11 +307,14 @@ START_TEST(fast_and_full_paths_agree) {
    * neurons (chunks 0 and 1, and a remainder of 2) against a lone one (a
    * remainder, so always the full form), every tick; from 10 ms on,
    * node 70 alone gets 5000 nS more, so chunk 1 takes the full form for
-   * a while (h G / C_m = 2.5) and its other nodes must not notice. */
+   * a while (h G / C_m = 2.5) and its other nodes must not notice; node
+   * 70 itself against a lone node with the same kick. */
   const int na = sizeof coba_in / sizeof *coba_in;
   sa_net *one = input_net(&coba, 0.1, -58.0, coba_in, na, 1);
+  sa_net *kicked = input_net(&coba, 0.1, -58.0, coba_in, na, 1);
   sa_net *many = input_net(&coba, 0.1, -58.0, coba_in, na, 130);
-  int k, pr;
+  add_kick(kicked, 1, 9.9, 5000.0);
+  int k;
   ck_assert_int_eq(sa_net_add_population(many, "kick", "spike_source", 1,
                                          &k), 0);
   double when = 9.9;
@@ -304,21 +325,59 @@ START_TEST(fast_and_full_paths_agree) {
                     .target = &tgt, .weight = &w};
   sa_dist wd = {SA_DIST_CONST, 0, 0}, dd = {SA_DIST_CONST, 0.1, 0};
   ck_assert_int_eq(sa_net_add_projection(many, "kick", k, 1, &c, &wd, &dd,
-                                         SA_RECEPTOR_AUTO, &pr), 0);
-  double v1, v, g70 = 0;
+                                         SA_RECEPTOR_AUTO, NULL), 0);
+  double v1, vk, v, g70 = 0;
   for (int t = 0; t < 600; t++) {
     ck_assert_int_eq(sa_net_run(one, 1, NULL), 0);
+    ck_assert_int_eq(sa_net_run(kicked, 1, NULL), 0);
     ck_assert_int_eq(sa_net_run(many, 1, NULL), 0);
     sa_pop_get_state(one, 1, "V_m", 0, &v1);
+    sa_pop_get_state(kicked, 1, "V_m", 0, &vk);
     for (uint32_t i = 0; i < 130; i++) {
-      if (i == 70) continue;
       sa_pop_get_state(many, 1, "V_m", i, &v);
-      ck_assert_mem_eq(&v, &v1, sizeof v);
+      ck_assert_mem_eq(&v, i == 70 ? &vk : &v1, sizeof v);
     }
     if (t == 101) sa_pop_get_state(many, 1, "g_ex", 70, &g70);
   }
   ck_assert(v1 != -58.0);
+  ck_assert(vk != v1);
   ck_assert_double_gt(g70, 4000.0);   /* the kick arrived */
+  sa_net_destroy(one);
+  sa_net_destroy(kicked);
+  sa_net_destroy(many);
+}
+END_TEST
+
+START_TEST(bounds_follow_writes_and_inputs) {
+  /* The update decides a chunk's form from a bound on its conductances
+   * that follows the steps, the inputs and what is written from outside.
+   * Both must reach it: at 5 ms new initial values (g_in = 1500 nS: h G /
+   * C_m = 0.76, the full form, after bounds fit for the short one), at
+   * 30 ms an input of 4000 nS to every node. As above, 130 nodes against
+   * a lone one, every tick, while the conductances decay back through the
+   * short form's range. */
+  const int na = sizeof coba_in / sizeof *coba_in;
+  sa_net *one = input_net(&coba, 0.1, -58.0, coba_in, na, 1);
+  sa_net *many = input_net(&coba, 0.1, -58.0, coba_in, na, 130);
+  add_kick(one, 1, 29.9, 4000.0);
+  add_kick(many, 130, 29.9, 4000.0);
+  sa_dist big = {SA_DIST_CONST, 1500.0, 0};
+  double v1, v, g = 0;
+  for (int t = 0; t < 600; t++) {
+    if (t == 50) {
+      ck_assert_int_eq(sa_pop_set_init(one, 1, "g_in", &big), 0);
+      ck_assert_int_eq(sa_pop_set_init(many, 1, "g_in", &big), 0);
+    }
+    ck_assert_int_eq(sa_net_run(one, 1, NULL), 0);
+    ck_assert_int_eq(sa_net_run(many, 1, NULL), 0);
+    sa_pop_get_state(one, 1, "V_m", 0, &v1);
+    for (uint32_t i = 0; i < 130; i++) {
+      sa_pop_get_state(many, 1, "V_m", i, &v);
+      ck_assert_mem_eq(&v, &v1, sizeof v);
+    }
+    if (t == 300) sa_pop_get_state(many, 1, "g_ex", 5, &g);
+  }
+  ck_assert_double_gt(g, 3000.0);   /* the kick arrived */
   sa_net_destroy(one);
   sa_net_destroy(many);
 }
@@ -444,6 +503,7 @@ int main(void) {
   tcase_add_test(tc, dc_exact_spikes_and_refractory);
   tcase_add_test(tc, vector_lanes_agree);
   tcase_add_test(tc, fast_and_full_paths_agree);
+  tcase_add_test(tc, bounds_follow_writes_and_inputs);
   tcase_add_test(tc, nest_defaults_and_state);
   tcase_add_test(tc, initial_conductances);
   tcase_add_test(tc, parameter_checks);
