@@ -346,58 +346,60 @@ SA_LIF_INLINE void bound_raise(double *b, double v) {
   memcpy(b, &u, sizeof *b);
 }
 
-/* The update of len nodes from c when the chunk's bound does not decide
- * (pass). A chunk of SA_LIF_CHUNK tests every node's k; all take
- * step_small, and then the few with k != 0 (about one, in COBA) take
- * step instead, from their state put back. Then the chunk's bound b
- * becomes the largest sum of its decayed conductances (b may have risen
- * well above them: it decays by the slower factor). A population's
- * remainder always takes step. Out of line and cloned on its own, so that
- * the pass, which comes here for a sixth of COBA's chunks, keeps its
- * registers for step_small. */
+/* The update of len <= SA_LIF_CHUNK nodes from c when no bound decides
+ * (pass). Every node's k is tested; all take step_small, and then the few
+ * with k != 0 (about one, in COBA) take step instead, from their state
+ * put back. A chunk's bound b (NULL for a population's remainder, which
+ * has none) becomes the largest sum of its decayed conductances: b may
+ * have risen well above them, as it decays by the slower factor. */
+SA_LIF_INLINE int64_t tested(const kern *ks, uint32_t c, uint32_t len,
+                             double *b) {
+  double *Vc = ks->V + c, *gec = ks->ge + c, *gic = ks->gi + c;
+  /* (the largest sum, as bound_raise orders them) */
+  int64_t big[SA_LIF_CHUNK], any = 0, top = 0, n = 0;
+  for (uint32_t j = 0; j < len; j++) {
+    big[j] = em1_t(step_x(gec, gic, ks, j)) != EM1_SHIFT;
+    any |= big[j];
+    int64_t u = gbits(gsum(ks, gec[j], gic[j]));
+    top = u > top ? u : top;
+  }
+  if (b) {
+    memcpy(b, &top, sizeof *b);
+    *b *= ks->P_max;   /* the step's decays, as in pass */
+  }
+  double keep[3][SA_LIF_CHUNK];
+  uint32_t at[SA_LIF_CHUNK + 1], m = 0;
+  if (any) {
+    for (uint32_t j = 0; j < len; j++) {
+      at[m] = j;
+      m += (uint32_t)big[j];
+    }
+    for (uint32_t q = 0; q < m; q++) {
+      keep[0][q] = Vc[at[q]];
+      keep[1][q] = gec[at[q]];
+      keep[2][q] = gic[at[q]];
+    }
+  }
+  for (uint32_t j = 0; j < len; j++) n += step_small(Vc, gec, gic, ks, j);
+  for (uint32_t q = 0; q < m; q++) {
+    const uint32_t j = at[q];
+    n -= Vc[j] >= ks->theta;
+    Vc[j] = keep[0][q];
+    gec[j] = keep[1][q];
+    gic[j] = keep[2][q];
+    n += step(Vc, gec, gic, ks, j);
+  }
+  return n;
+}
+
+/* tested() out of line and cloned on its own, so that the pass, which
+ * comes here for a sixth of COBA's chunks, keeps its registers for
+ * step_small; a whole chunk with constant trip counts. */
 SA_VECTOR_CLONES __attribute__((noinline))
 static int64_t chunk_tested(const kern *ks, uint32_t c, uint32_t len,
                             double *b) {
-  double *Vc = ks->V + c, *gec = ks->ge + c, *gic = ks->gi + c;
-  int64_t n = 0;
-  if (len == SA_LIF_CHUNK) {
-    /* (the largest sum, as bound_raise orders them) */
-    int64_t big[SA_LIF_CHUNK], any = 0, top = 0;
-    for (uint32_t j = 0; j < SA_LIF_CHUNK; j++) {
-      big[j] = em1_t(step_x(gec, gic, ks, j)) != EM1_SHIFT;
-      any |= big[j];
-      int64_t u = gbits(gsum(ks, gec[j], gic[j]));
-      top = u > top ? u : top;
-    }
-    memcpy(b, &top, sizeof *b);
-    *b *= ks->P_max;   /* the step's decays, as in pass */
-    double keep[3][SA_LIF_CHUNK];
-    uint32_t at[SA_LIF_CHUNK + 1], m = 0;
-    if (any) {
-      for (uint32_t j = 0; j < SA_LIF_CHUNK; j++) {
-        at[m] = j;
-        m += (uint32_t)big[j];
-      }
-      for (uint32_t q = 0; q < m; q++) {
-        keep[0][q] = Vc[at[q]];
-        keep[1][q] = gec[at[q]];
-        keep[2][q] = gic[at[q]];
-      }
-    }
-    for (uint32_t j = 0; j < SA_LIF_CHUNK; j++)
-      n += step_small(Vc, gec, gic, ks, j);
-    for (uint32_t q = 0; q < m; q++) {
-      const uint32_t j = at[q];
-      n -= Vc[j] >= ks->theta;
-      Vc[j] = keep[0][q];
-      gec[j] = keep[1][q];
-      gic[j] = keep[2][q];
-      n += step(Vc, gec, gic, ks, j);
-    }
-    return n;
-  }
-  for (uint32_t j = 0; j < len; j++) n += step(Vc, gec, gic, ks, j);
-  return n;
+  if (len == SA_LIF_CHUNK) return tested(ks, c, SA_LIF_CHUNK, b);
+  return tested(ks, c, len, NULL);
 }
 
 /* As SA_LIF_ROWS (lif_common.h), choosing per chunk: step_small when

@@ -301,14 +301,17 @@ static void add_kick(sa_net *net, uint32_t n, double when, double w) {
 }
 
 START_TEST(fast_and_full_paths_agree) {
-  /* The update takes a shorter form for a chunk of 64 nodes whose steps
-   * all have |h G / C_m| < ln2/2 and the full one otherwise (and for the
-   * remainder of a population); both give the same bits. 130 identical
+  /* The update takes a shorter form for a node whose step has |h G /
+   * C_m| < ln2/2 and the full one otherwise, deciding for a chunk of 64
+   * nodes at once from a bound on their conductances, or node by node
+   * (and always so in the remainder of a population). 130 identical
    * neurons (chunks 0 and 1, and a remainder of 2) against a lone one (a
-   * remainder, so always the full form), every tick; from 10 ms on,
-   * node 70 alone gets 5000 nS more, so chunk 1 takes the full form for
-   * a while (h G / C_m = 2.5) and its other nodes must not notice; node
-   * 70 itself against a lone node with the same kick. */
+   * remainder), every tick; from 10 ms on, node 70 alone gets 5000 nS
+   * more, so chunk 1 is tested node by node for a while and node 70
+   * takes the full form (h G / C_m = 2.5): its other nodes must not
+   * notice, and node 70 must match a lone node with the same kick. (The
+   * forms themselves are checked against RK4 above: the COBA case takes
+   * the short one, the stiff case the full one.) */
   const int na = sizeof coba_in / sizeof *coba_in;
   sa_net *one = input_net(&coba, 0.1, -58.0, coba_in, na, 1);
   sa_net *kicked = input_net(&coba, 0.1, -58.0, coba_in, na, 1);
