@@ -262,19 +262,28 @@ START_TEST(dc_exact_spikes_and_refractory) {
 }
 END_TEST
 
+/* n identical COBA neurons with the inputs coba_in, from V = -58 mV. */
+static sa_net *coba_net(uint32_t n) {
+  const int na = sizeof coba_in / sizeof *coba_in;
+  return input_net(&coba, 0.1, -58.0, coba_in, na, n);
+}
+
+static double v_of(sa_net *net, uint32_t i) {
+  double v;
+  ck_assert_int_eq(sa_pop_get_state(net, 1, "V_m", i, &v), 0);
+  return v;
+}
+
 START_TEST(vector_lanes_agree) {
   /* 37 identical neurons (vector body and remainder lanes) and a lone
    * neuron with the same inputs end with bit-identical V. */
-  const int na = sizeof coba_in / sizeof *coba_in;
-  sa_net *one = input_net(&coba, 0.1, -58.0, coba_in, na, 1);
-  sa_net *many = input_net(&coba, 0.1, -58.0, coba_in, na, 37);
+  sa_net *one = coba_net(1), *many = coba_net(37);
   ck_assert_int_eq(sa_net_run(one, 600, NULL), 0);
   ck_assert_int_eq(sa_net_run(many, 600, NULL), 0);
-  double v1, v;
-  sa_pop_get_state(one, 1, "V_m", 0, &v1);
+  double v1 = v_of(one, 0);
   ck_assert(v1 != -58.0);
   for (uint32_t i = 0; i < 37; i++) {
-    sa_pop_get_state(many, 1, "V_m", i, &v);
+    double v = v_of(many, i);
     ck_assert_mem_eq(&v, &v1, sizeof v);
   }
   sa_net_destroy(one);
@@ -283,21 +292,36 @@ START_TEST(vector_lanes_agree) {
 END_TEST
 
 /* A spike_source "kick" firing once at `when`, wired with weight w to
- * every node of population 1 (n nodes). */
-static void add_kick(sa_net *net, uint32_t n, double when, double w) {
+ * nodes first .. first + n - 1 of population 1. */
+static void add_kick(sa_net *net, uint32_t first, uint32_t n, double when,
+                     double w) {
   int k;
   ck_assert_int_eq(sa_net_add_population(net, "kick", "spike_source", 1,
                                          &k), 0);
   ck_assert_int_eq(sa_pop_set_spike_times(net, k, 0, &when, 1), 0);
   uint32_t *sr = calloc(n, sizeof *sr), *tg = malloc(n * sizeof *tg);
   double *ws = malloc(n * sizeof *ws);
-  for (uint32_t i = 0; i < n; i++) tg[i] = i, ws[i] = w;
+  for (uint32_t i = 0; i < n; i++) tg[i] = first + i, ws[i] = w;
   sa_connector c = {.type = SA_CONN_LIST, .n = n, .source = sr,
                     .target = tg, .weight = ws};
   sa_dist wd = {SA_DIST_CONST, 0, 0}, dd = {SA_DIST_CONST, 0.1, 0};
   ck_assert_int_eq(sa_net_add_projection(net, "kick", k, 1, &c, &wd, &dd,
                                          SA_RECEPTOR_AUTO, NULL), 0);
   free(sr), free(tg), free(ws);
+}
+
+/* One tick of each net; then every node of many (n of them) must have
+ * the bits of one's node, node odd (if < n) those of other's. */
+static void tick_and_compare(sa_net *one, sa_net *many, uint32_t n,
+                             sa_net *other, uint32_t odd) {
+  ck_assert_int_eq(sa_net_run(one, 1, NULL), 0);
+  ck_assert_int_eq(sa_net_run(many, 1, NULL), 0);
+  if (other) ck_assert_int_eq(sa_net_run(other, 1, NULL), 0);
+  double v1 = v_of(one, 0), vo = other ? v_of(other, 0) : 0;
+  for (uint32_t i = 0; i < n; i++) {
+    double v = v_of(many, i);
+    ck_assert_mem_eq(&v, i == odd ? &vo : &v1, sizeof v);
+  }
 }
 
 START_TEST(fast_and_full_paths_agree) {
@@ -312,38 +336,16 @@ START_TEST(fast_and_full_paths_agree) {
    * notice, and node 70 must match a lone node with the same kick. (The
    * forms themselves are checked against RK4 above: the COBA case takes
    * the short one, the stiff case the full one.) */
-  const int na = sizeof coba_in / sizeof *coba_in;
-  sa_net *one = input_net(&coba, 0.1, -58.0, coba_in, na, 1);
-  sa_net *kicked = input_net(&coba, 0.1, -58.0, coba_in, na, 1);
-  sa_net *many = input_net(&coba, 0.1, -58.0, coba_in, na, 130);
-  add_kick(kicked, 1, 9.9, 5000.0);
-  int k;
-  ck_assert_int_eq(sa_net_add_population(many, "kick", "spike_source", 1,
-                                         &k), 0);
-  double when = 9.9;
-  ck_assert_int_eq(sa_pop_set_spike_times(many, k, 0, &when, 1), 0);
-  uint32_t src = 0, tgt = 70;
-  double w = 5000.0;
-  sa_connector c = {.type = SA_CONN_LIST, .n = 1, .source = &src,
-                    .target = &tgt, .weight = &w};
-  sa_dist wd = {SA_DIST_CONST, 0, 0}, dd = {SA_DIST_CONST, 0.1, 0};
-  ck_assert_int_eq(sa_net_add_projection(many, "kick", k, 1, &c, &wd, &dd,
-                                         SA_RECEPTOR_AUTO, NULL), 0);
-  double v1, vk, v, g70 = 0;
+  sa_net *one = coba_net(1), *kicked = coba_net(1), *many = coba_net(130);
+  add_kick(kicked, 0, 1, 9.9, 5000.0);
+  add_kick(many, 70, 1, 9.9, 5000.0);
+  double g70 = 0;
   for (int t = 0; t < 600; t++) {
-    ck_assert_int_eq(sa_net_run(one, 1, NULL), 0);
-    ck_assert_int_eq(sa_net_run(kicked, 1, NULL), 0);
-    ck_assert_int_eq(sa_net_run(many, 1, NULL), 0);
-    sa_pop_get_state(one, 1, "V_m", 0, &v1);
-    sa_pop_get_state(kicked, 1, "V_m", 0, &vk);
-    for (uint32_t i = 0; i < 130; i++) {
-      sa_pop_get_state(many, 1, "V_m", i, &v);
-      ck_assert_mem_eq(&v, i == 70 ? &vk : &v1, sizeof v);
-    }
+    tick_and_compare(one, many, 130, kicked, 70);
     if (t == 101) sa_pop_get_state(many, 1, "g_ex", 70, &g70);
   }
-  ck_assert(v1 != -58.0);
-  ck_assert(vk != v1);
+  ck_assert(v_of(one, 0) != -58.0);
+  ck_assert(v_of(kicked, 0) != v_of(one, 0));
   ck_assert_double_gt(g70, 4000.0);   /* the kick arrived */
   sa_net_destroy(one);
   sa_net_destroy(kicked);
@@ -359,25 +361,17 @@ START_TEST(bounds_follow_writes_and_inputs) {
    * 30 ms an input of 4000 nS to every node. As above, 130 nodes against
    * a lone one, every tick, while the conductances decay back through the
    * short form's range. */
-  const int na = sizeof coba_in / sizeof *coba_in;
-  sa_net *one = input_net(&coba, 0.1, -58.0, coba_in, na, 1);
-  sa_net *many = input_net(&coba, 0.1, -58.0, coba_in, na, 130);
-  add_kick(one, 1, 29.9, 4000.0);
-  add_kick(many, 130, 29.9, 4000.0);
+  sa_net *one = coba_net(1), *many = coba_net(130);
+  add_kick(one, 0, 1, 29.9, 4000.0);
+  add_kick(many, 0, 130, 29.9, 4000.0);
   sa_dist big = {SA_DIST_CONST, 1500.0, 0};
-  double v1, v, g = 0;
+  double g = 0;
   for (int t = 0; t < 600; t++) {
     if (t == 50) {
       ck_assert_int_eq(sa_pop_set_init(one, 1, "g_in", &big), 0);
       ck_assert_int_eq(sa_pop_set_init(many, 1, "g_in", &big), 0);
     }
-    ck_assert_int_eq(sa_net_run(one, 1, NULL), 0);
-    ck_assert_int_eq(sa_net_run(many, 1, NULL), 0);
-    sa_pop_get_state(one, 1, "V_m", 0, &v1);
-    for (uint32_t i = 0; i < 130; i++) {
-      sa_pop_get_state(many, 1, "V_m", i, &v);
-      ck_assert_mem_eq(&v, &v1, sizeof v);
-    }
+    tick_and_compare(one, many, 130, NULL, UINT32_MAX);
     if (t == 300) sa_pop_get_state(many, 1, "g_ex", 5, &g);
   }
   ck_assert_double_gt(g, 3000.0);   /* the kick arrived */
