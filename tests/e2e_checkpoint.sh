@@ -16,7 +16,7 @@ net="$src/tests/data/stdp_small.json"
 dump() { h5dump -d "$2" -b LE -o "$tmp/raw" "$1" >/dev/null 2>&1 && cat "$tmp/raw"; }
 
 "$bin" run "$net" -o "$tmp/full.h5" --threads 2 --quiet || bad "full run"
-"$bin" run "$net" -o "$tmp/a.h5" --duration 600 --threads 2 \
+"$bin" run "$net" -o "$tmp/a.h5" --duration 630 --threads 2 \
   --checkpoint "$tmp/ck.h5" --checkpoint-every 250 --quiet || bad "first part"
 "$bin" resume "$tmp/ck.h5" -o "$tmp/b.h5" --duration 1000 --quiet ||
   bad "resume exited $?"
@@ -68,13 +68,17 @@ if [ -s "$tmp/l1.txt" ] && cmp -s "$tmp/l1.txt" "$tmp/l2.txt"; then ok; else
   bad "final weights after kill"
 
 # A checkpoint of the layout before 2026-12-04, whose rings had one row
-# more than they need (sim/ckpt.c, ring()), made from ck.h5 by moving
-# each pending row to its old place: resuming it gives b.h5's spikes
-# and weights.
+# more than they need (sim/ckpt.c, ring()) and whose lif_exp currents
+# were I(t) rather than scaled (models/lif_exp.c), made from ck.h5 by
+# moving each pending row to its old place and unscaling the currents
+# (at 630 ms, phase 6300 % R = 300 of R = 400 ticks for tau_syn = 2 ms):
+# resuming it gives b.h5's spikes and weights (the currents come back
+# scaled to within a rounding, which moves no spike of this network).
 py=/usr/bin/python3    # Debian's h5py, not a pyenv python3 on PATH
 if "$py" -c 'import h5py' >/dev/null 2>&1; then
   cp "$tmp/ck.h5" "$tmp/old.h5"
   "$py" - "$tmp/old.h5" <<'PY' || bad "making a checkpoint of the old layout"
+import math
 import sys
 import h5py
 import numpy as np
@@ -94,6 +98,16 @@ with h5py.File(sys.argv[1], "r+") as f:
                     old[x % (rows + 1)] = new[x % rows]
                 del g[r]
                 g[r] = old.reshape(-1)
+        s = g.get("state") if name.startswith("pop") else None
+        if s is not None and "i_ex_s" in s:
+            R = int(s["scale_R"][0])
+            n = now % R
+            assert R == 400 and n == 300, (R, n)
+            for new, old in (("i_ex_s", "i_ex"), ("i_in_s", "i_in")):
+                # models/lif_exp.c factor(): exp(-n h / tau), h 0.1, tau 2
+                s[old] = s[new][:] * math.exp(-n * 0.1 / 2.0)
+                del s[new]
+            del s["scale_R"]
 PY
   "$bin" resume "$tmp/old.h5" -o "$tmp/c.h5" --duration 1000 --quiet ||
     bad "resume of the old layout exited $?"

@@ -252,6 +252,40 @@ START_TEST(exp_psp_closed_form) {
 }
 END_TEST
 
+START_TEST(exp_scaled_currents) {
+  /* lif_exp keeps its currents scaled, renewed every R ticks (R = 100
+   * for tau_syn 0.5 ms; models/lif_exp.c). What get_state reports is the
+   * current itself: w e^(-(t - 2 ms)/tau) after the arrival at 2 ms,
+   * across four renewals; then tau_syn_ex changes between runs at a
+   * tick of phase 50 (R becomes 200) and an initial value is written at
+   * another, and the current goes on from each. */
+  sa_net *net = psp_net("lif_exp", 100.0, 0.5);
+  double I, want = 0;
+  for (int k = 1; k <= 450; k++) {
+    ck_assert_int_eq(sa_net_run(net, 1, NULL), 0);
+    ck_assert_int_eq(sa_pop_get_state(net, 1, "I_syn_ex", 0, &I), 0);
+    want = k < 20 ? 0.0 : 100.0 * exp(-(k - 20) * 0.1 / 0.5);
+    ck_assert_double_eq_tol(I, want, 1e-13 * want + 1e-300);
+  }
+  ck_assert_double_gt(want, 1e-40);   /* e^-86 w: still normal */
+  ck_assert_int_eq(sa_pop_set_param(net, 1, "tau_syn_ex", 1.0), 0);
+  for (int k = 451; k <= 700; k++) {
+    ck_assert_int_eq(sa_net_run(net, 1, NULL), 0);
+    ck_assert_int_eq(sa_pop_get_state(net, 1, "I_syn_ex", 0, &I), 0);
+    double w = want * exp(-(k - 450) * 0.1 / 1.0);
+    ck_assert_double_eq_tol(I, w, 1e-12 * w);
+  }
+  sa_dist fifty = {SA_DIST_CONST, 50.0, 0};
+  ck_assert_int_eq(sa_pop_set_init(net, 1, "I_syn_ex", &fifty), 0);
+  ck_assert_int_eq(sa_pop_get_state(net, 1, "I_syn_ex", 0, &I), 0);
+  ck_assert_double_eq_tol(I, 50.0, 1e-13);
+  ck_assert_int_eq(sa_net_run(net, 37, NULL), 0);
+  ck_assert_int_eq(sa_pop_get_state(net, 1, "I_syn_ex", 0, &I), 0);
+  ck_assert_double_eq_tol(I, 50.0 * exp(-3.7), 1e-13);
+  sa_net_destroy(net);
+}
+END_TEST
+
 START_TEST(delta_psp) {
   sa_net *net = psp_net("lif_delta", 2.0, 0);
   double v;
@@ -475,6 +509,7 @@ int main(void) {
   tcase_add_test(tc, refractory_queue_order);
   tcase_add_test(tc, ready_before_run);
   tcase_add_test(tc, exp_psp_closed_form);
+  tcase_add_test(tc, exp_scaled_currents);
   tcase_add_test(tc, delta_psp);
   tcase_add_test(tc, delays_to_the_tick);
   tcase_add_test(tc, nest_defaults);
