@@ -8,7 +8,9 @@
  *           (each written as the full expression with the input 0.0, so
  *           that adding an input later gives the bits of the one-pass
  *           form: (x + 0.0) + in == x + in for every in the ring can hold,
- *           which is never -0). It stores, per chunk of SA_LIF_CHUNK
+ *           which is never -0; lif_exp keeps its currents scaled, so
+ *           that their decay is in its factors and its pass writes only
+ *           V: lif_exp.c). It stores, per chunk of SA_LIF_CHUNK
  *           nodes, how many are at or above theta (SA_LIF_ROWS below).
  *   take    one node's inputs arriving at t+h, for the nodes listed in
  *           the block (about 5 % in a typical network); returns the change in
