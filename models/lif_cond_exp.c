@@ -89,9 +89,9 @@ typedef struct state {
    * block starts past the last one's end): a bound on A_ex |g_ex| +
    * A_in |g_in| of its nodes (pass), valid while gen[key] == epoch.
    * Anything that writes the state from outside the update moves epoch
-   * on. */
+   * on (64 bits: set_init does so for every node it writes). */
   double *bnd;
-  uint32_t *gen, epoch;
+  uint64_t *gen, epoch;
   double P_max;        /* max(P_ex, P_in) */
   /* From prepare. */
   double P_ex, P_in;   /* e^(-h/tau_syn) */
@@ -243,7 +243,7 @@ typedef struct kern {
   double g_L, I_e, h_C, A_ex, A_in, P_ex, P_in, dE_ex, dE_in, K_ex, K_in,
       theta;
   double *bnd, P_max;  /* state's */
-  uint32_t *gen, epoch;
+  uint64_t *gen, epoch;
   uint32_t lo, hi;     /* the block */
 } kern;
 
@@ -445,7 +445,7 @@ SA_LIF_INLINE void pass(void *m, uint32_t lo, uint32_t hi, int32_t *cnt) {
 SA_LIF_INLINE int take(void *m, uint32_t i, double ex, double in) {
   const kern *x = m;
   double ge = x->ge[i] += ex, gi = x->gi[i] -= in;
-  /* The bounds of i's chunk (pass), if it is a whole one. */
+  /* The bound of i's chunk (pass), if it is a whole one. */
   const uint32_t c = x->lo + ((i - x->lo) & ~(SA_LIF_CHUNK - 1));
   if (x->hi - c >= SA_LIF_CHUNK)
     bound_raise(&x->bnd[c / SA_LIF_CHUNK], gsum(x, ge, gi));
