@@ -160,6 +160,16 @@ static double factor(int sign, int64_t n, double h, double tau) {
   return exp(sign * (double)n * h / tau);
 }
 
+/* Every node's scaled currents times ce and ci (a change of form). */
+static void rescale(const sa_pop *p, double ce, double ci) {
+  state *s = p->state;
+  if (ce == 1.0 && ci == 1.0) return;
+  for (uint32_t i = 0; i < p->n; i++) {
+    s->i_ex[i] *= ce;
+    s->i_in[i] *= ci;
+  }
+}
+
 /* The scale factors for h and the synaptic taus; the currents, if the
  * factors change (new taus between runs), rescaled to them at the present
  * tick. */
@@ -167,19 +177,15 @@ static void scales(sa_pop *p, double h) {
   state *s = p->state;
   const params *pp = p->params;
   const double te = pp->tau_syn_ex, ti = pp->tau_syn_in;
-  if (s->R > 1 && s->h == h && s->tau_ex == te && s->tau_in == ti) return;
+  /* (s->h is 0 until the first call) */
+  if (s->h == h && s->tau_ex == te && s->tau_in == ti) return;
   const double tmin = te < ti ? te : ti;
   double r = floor(20.0 * tmin / h);
   const int64_t R = r < 1 ? 1 : r > R_MAX ? R_MAX : (int64_t)r;
-  const int64_t now = sa_net_now(p->net), was = now % s->R, n = now % R;
-  if (was != 0 || n != 0) {
-    const double ce = s->dn_ex[was] * factor(1, n, h, te),
-                 ci = s->dn_in[was] * factor(1, n, h, ti);
-    for (uint32_t i = 0; i < p->n; i++) {
-      s->i_ex[i] *= ce;
-      s->i_in[i] *= ci;
-    }
-  }
+  const int64_t was = phase(p), n = sa_net_now(p->net) % R;
+  if (was != 0 || n != 0)
+    rescale(p, s->dn_ex[was] * factor(1, n, h, te),
+            s->dn_in[was] * factor(1, n, h, ti));
   s->R = R;
   for (int64_t k = 0; k <= R; k++) {
     s->dn_ex[k] = factor(-1, k, h, te);
@@ -299,20 +305,16 @@ static int load(sa_pop *p, const sa_ckpt *ck, const char *pre) {
     if (!rc) rc = sa__ck_get(ck, pre, "scale_R", SA_CK_I64, &R, 1);
     if (!rc && R < 1) rc = SA_EINVAL;
     if (!rc && R != s->R) {
-      ce = factor(-1, now % R, s->h, s->tau_ex) * s->up_ex[now % s->R];
-      ci = factor(-1, now % R, s->h, s->tau_in) * s->up_in[now % s->R];
+      ce = factor(-1, now % R, s->h, s->tau_ex) * s->up_ex[phase(p)];
+      ci = factor(-1, now % R, s->h, s->tau_in) * s->up_in[phase(p)];
     }
   } else if (!rc) {
     rc = sa__ck_get(ck, pre, "i_ex", SA_CK_F64, s->i_ex, p->n);
     if (!rc) rc = sa__ck_get(ck, pre, "i_in", SA_CK_F64, s->i_in, p->n);
-    ce = s->up_ex[now % s->R];
-    ci = s->up_in[now % s->R];
+    ce = s->up_ex[phase(p)];
+    ci = s->up_in[phase(p)];
   }
-  if (!rc && (ce != 1.0 || ci != 1.0))
-    for (uint32_t i = 0; i < p->n; i++) {
-      s->i_ex[i] *= ce;
-      s->i_in[i] *= ci;
-    }
+  if (!rc) rescale(p, ce, ci);
   if (!rc) rc = sa__lif_load_refr(p, ck, pre, s->V);
   return rc;
 }
