@@ -86,7 +86,8 @@ typedef struct sa_barrier {
  * the pool (cost[1]). */
 typedef struct sa_tune {
   long long ns, len;    /* run time in this window; its planned length */
-  long long hold;       /* length of the next hold (0 before the first) */
+  long long hold;       /* length of the last hold (a probe that loses
+                         * doubles it) */
   long long skip;       /* ns of this window still to leave uncounted */
   sa_tick ticks;        /* ticks simulated in this window */
   double cost[2];       /* ns per tick, alone and on the pool */
