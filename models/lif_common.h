@@ -124,8 +124,11 @@ static inline int sa__lif_step(sa_block *b, sa_tick k, sa_spikebuf *out,
   for (size_t q = 0, na = *b->na; q < na; q++) {
     const uint32_t i = b->at[q], w = (i - lo) / SA_LIF_CHUNK;
     const size_t c = sa__cell(i);
-    /* (a node's second entry: its cells were taken at the first) */
-    if (ex[c] == 0 && in[c] == 0) continue;
+    /* Without a test for a node listed again (its cells were taken and
+     * zeroed at its first entry) or for a weight of 0: taking 0 and 0 adds
+     * nothing (a current, conductance or V of -0 may turn +0, which
+     * changes nothing else), and a test was a mispredicted branch for
+     * each such entry (8 % of COBA's). */
     cnt[w] += take(m, i, ex[c], in[c]);
     ex[c] = 0;
     in[c] = 0;

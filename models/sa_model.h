@@ -59,18 +59,17 @@ typedef struct sa_block {
    * cells at ex[sa__cell(i)] and in[sa__cell(i)] (in = ex + 1: a node's
    * two cells share a cache line, so taking them is one miss, not two),
    * and which of them
-   * may be non-zero: the na nodes at[0..na),
-   * each listed at most twice (once per row, when its cell there turned
-   * non-zero; never with both cells 0 at its first entry); the rest are
-   * zero. The update adds the inputs, zeroes the cells and sets na to 0,
-   * so the row is clean for its next use; a second entry finds the cells
-   * zeroed and must be skipped. Only ~5 % of the nodes receive input in a
-   * tick of a typical network, so reading the rows densely would cost
-   * more than the neurons. */
+   * may be non-zero: the na nodes at[0..na), a node any number of times
+   * (at most 2.5 entries a node in all, sa__inbox_cap) and possibly with
+   * both cells 0; the rest are zero. The update adds the inputs, zeroes the cells
+   * and sets na to 0, so the row is clean for its next use; taking a
+   * node's cells again, zeroed, must change nothing. Only ~5 % of the
+   * nodes receive input in a tick of a typical network, so reading the
+   * rows densely would cost more than the neurons. */
   double *ex, *in;
   uint32_t *at;
   size_t *na;
-  /* The core's: per ring slot, 2 (hi - lo) + 1 list entries and the
+  /* The core's: per ring slot, sa__inbox_cap list entries and the
    * list's length. nw is the number of SA_LIF_CHUNK chunks. */
   uint32_t *ats;
   size_t *nas;

@@ -171,11 +171,15 @@ static inline uint32_t sa__wblock(const sa_net *net, uint32_t n, int t) {
   return sa__block(n, net->nranks * net->threads,
                    net->rank * net->threads + t);
 }
-/* Entries of a block's input list per ring slot: a node is listed at most
- * once per ring (sim/run.c, inbox), plus the spare entry of the
- * branch-free append. */
+/* Entries of a block's input list per ring slot: half an entry a node
+ * listed per synapse (lim), up to 2 a node listed when a cell turns
+ * non-zero (sim/run.c, inbox), and the spare entry of the branch-free
+ * append. */
+static inline size_t sa__inbox_lim(const sa_block *b) {
+  return (size_t)(b->hi - b->lo) / 2;
+}
 static inline size_t sa__inbox_cap(const sa_block *b) {
-  return 2 * (size_t)(b->hi - b->lo) + 1;
+  return sa__inbox_lim(b) + 2 * (size_t)(b->hi - b->lo) + 1;
 }
 /* Whether this rank owns node i of a population of n. */
 static inline int sa__owns(const sa_net *net, uint32_t n, uint32_t i) {

@@ -333,6 +333,67 @@ START_TEST(delays_to_the_tick) {
 }
 END_TEST
 
+START_TEST(crowded_inputs) {
+  /* 50 sources fire in one tick onto 2 lif_delta targets: through "e",
+   * all of them onto node 0 and sources 40-49 onto node 1 too; through
+   * "i", all of them onto both. That is 160 inputs in one tick onto 2
+   * nodes (1 a block with 2 threads), far more than the core lists per
+   * synapse (half an entry a node, sim/run.c inbox): node 1's first input
+   * comes when only cells turning non-zero are listed. Every
+   * input must arrive, "e"'s one weight (0.1 mV), "i"'s their own, some
+   * of them 0, and the list must stay within its bounds (the sanitizer
+   * build would see an overrun). */
+  for (int T = 1; T <= 2; T++) {
+    sa_net *net;
+    ck_assert_int_eq(sa_net_create(&net, 0.1, T), 0);
+    int s, t, pi;
+    ck_assert_int_eq(sa_net_add_population(net, "s", "spike_source", 50, &s),
+                     0);
+    ck_assert_int_eq(sa_net_add_population(net, "t", "lif_delta", 2, &t), 0);
+    double when = 1.0;
+    for (uint32_t i = 0; i < 50; i++)
+      ck_assert_int_eq(sa_pop_set_spike_times(net, s, i, &when, 1), 0);
+    uint32_t src[60], tgt[60];
+    for (uint32_t q = 0; q < 60; q++) {
+      src[q] = q < 50 ? q : q - 10;
+      tgt[q] = q >= 50;
+    }
+    sa_connector e = {.type = SA_CONN_LIST, .n = 60, .source = src,
+                      .target = tgt};
+    sa_connector c = {.type = SA_CONN_ALL_TO_ALL};
+    sa_dist we = {SA_DIST_CONST, 0.1, 0}, wi = {SA_DIST_CONST, -0.1, 0};
+    sa_dist dd = {SA_DIST_CONST, 1.0, 0};
+    ck_assert_int_eq(sa_net_add_projection(net, "e", s, t, &e, &we, &dd,
+                                           SA_RECEPTOR_EXCITATORY, NULL), 0);
+    ck_assert_int_eq(sa_net_add_projection(net, "i", s, t, &c, &wi, &dd,
+                                           SA_RECEPTOR_INHIBITORY, &pi), 0);
+    double w[100], sum[2] = {50 * (double)0.1f, 10 * (double)0.1f};
+    for (int q = 0; q < 100; q++) {     /* row by source, targets 0, 1 */
+      w[q] = q % 7 == 0 ? 0.0 : -0.001 * (q + 1);
+      sum[q % 2] += (double)(float)w[q];   /* weights are floats */
+    }
+    ck_assert_int_eq(sa_net_proj_set_weights(net, pi, w), 0);
+    ck_assert_int_eq(sa_net_run(net, 19, NULL), 0);
+    double v;
+    for (uint32_t j = 0; j < 2; j++) {
+      ck_assert_int_eq(sa_pop_get_state(net, t, "V_m", j, &v), 0);
+      ck_assert_double_eq_tol(v, -70.0, 1e-12);
+    }
+    ck_assert_int_eq(sa_net_run(net, 1, NULL), 0);   /* arrival at 2 ms */
+    for (uint32_t j = 0; j < 2; j++) {
+      ck_assert_int_eq(sa_pop_get_state(net, t, "V_m", j, &v), 0);
+      ck_assert_double_eq_tol(v, -70.0 + sum[j], 1e-9);
+    }
+    ck_assert_int_eq(sa_net_run(net, 5, NULL), 0);
+    for (uint32_t j = 0; j < 2; j++) {
+      ck_assert_int_eq(sa_pop_get_state(net, t, "V_m", j, &v), 0);
+      ck_assert_double_eq_tol(v, -70.0 + sum[j] * exp(-0.5 / 10.0), 1e-9);
+    }
+    sa_net_destroy(net);
+  }
+}
+END_TEST
+
 START_TEST(nest_defaults) {
   sa_net *net;
   sa_net_create(&net, 0.1, 1);
@@ -512,6 +573,7 @@ int main(void) {
   tcase_add_test(tc, exp_scaled_currents);
   tcase_add_test(tc, delta_psp);
   tcase_add_test(tc, delays_to_the_tick);
+  tcase_add_test(tc, crowded_inputs);
   tcase_add_test(tc, nest_defaults);
   tcase_add_test(tc, parameter_checks);
   suite_add_tcase(s, tc);
