@@ -616,8 +616,36 @@ static int deliver(sa_net *net, proj *j, worker *w) {
   return 0;
 }
 
+/* Before phase C of thread k: the row bounds of the first FIRST spikes of
+ * every part it delivers, then their targets. rows_ahead runs ahead
+ * within a part only, so each part would start with those misses one
+ * after the other; asked for all at once they overlap. CUBA N = 64000,
+ * 11 interleaved runs of 1 s (Zen 4 VM): delivery 147 -> 131 ms per
+ * simulated s with 1 thread, 107 -> 102 ms a thread with 2; loop 0.446
+ * -> 0.439 s and 0.333 -> 0.321 s. */
+enum { FIRST = 2 };
+static void parts_ahead(const sa_net *net, int k, int a) {
+  for (int pass = 0; pass < 2; pass++)
+    for (int u = k; u < net->threads; u += a)
+      for (int i = 0; i < net->nprojs; i++) {
+        const proj *j = &net->projs[i];
+        const sa_pop *sp = net->pops[j->src];
+        const part *pt = &j->parts[u];
+        for (size_t s = 0; s < sp->sp_n && s < FIRST; s++) {
+          const uint32_t src = sp->sp_id[s];
+          if (pass == 0) {
+            __builtin_prefetch(&pt->row[src]);
+            continue;
+          }
+          for (uint64_t q = pt->row[src], e = pt->row[src + 1]; q < e; q += 16)
+            __builtin_prefetch(&pt->target[q]);
+        }
+      }
+}
+
 /* Phase C for the blocks of thread k of the a that run the slices. */
 static void deliver_blocks(sa_net *net, int k, int a) {
+  parts_ahead(net, k, a);
   for (int u = k; u < net->threads; u += a)
     for (int i = 0; i < net->nprojs; i++) {
       proj *j = &net->projs[i];
