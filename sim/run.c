@@ -618,12 +618,19 @@ static int deliver(sa_net *net, proj *j, worker *w) {
 
 /* Before phase C of thread k: the row bounds of the first FIRST spikes of
  * every part it delivers, then their targets. rows_ahead runs ahead
- * within a part only, so each part would start with those misses one
- * after the other; asked for all at once they overlap. CUBA N = 64000,
- * 11 interleaved runs of 1 s (Zen 4 VM): delivery 147 -> 131 ms per
- * simulated s with 1 thread, 107 -> 102 ms a thread with 2; loop 0.446
- * -> 0.439 s and 0.333 -> 0.321 s. */
-enum { FIRST = 2 };
+ * within a part, a spike or two, so each part would start with those
+ * misses one after the other, and within a part they would overlap with
+ * little else than the cells; asked for all at once they overlap with
+ * each other. rows_ahead still pays: without it (the same asked for
+ * again at every FIRST-th spike instead) delivery took 104 -> 138 ms
+ * per simulated s. CUBA N = 64000 (about 29 spikes of exc a tick),
+ * interleaved runs of 1 s on a Zen 4 VM: FIRST = 2 against no such
+ * pass, delivery 147 -> 131 ms per simulated s (1 thread), 107 -> 102
+ * ms a thread (2 threads), 11 runs; 32 against 2, 151 -> 124 and 115 ->
+ * 101, loop 0.482 -> 0.442 s and 0.440 -> 0.368 s (9 runs, a noisy
+ * hour); N = 256000 2.50 -> 2.28 s and 1.69 -> 1.53 s (3 runs); N =
+ * 4000 unchanged. */
+enum { FIRST = 32 };
 static void parts_ahead(const sa_net *net, int k, int a) {
   for (int pass = 0; pass < 2; pass++)
     for (int u = k; u < net->threads; u += a)
