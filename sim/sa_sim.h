@@ -154,7 +154,10 @@ int sa_net_subscribe(sa_net *net, sa_spike_cb cb, void *ud);
 
 /* Slice observers run at the end of every min-delay slice, after the spike
  * subscribers, with the tick reached (progress, live views, snapshots).
- * Fails with: SA_ENOMEM. */
+ * Both run on the thread that called sa_net_run while the worker threads
+ * may already simulate the next slice: they may read the spikes given
+ * and the spike counts (sa_net_pop_spikes), not the neurons' state, and
+ * must not change the network. Fails with: SA_ENOMEM. */
 typedef void (*sa_slice_cb)(void *ud, sa_tick now);
 int sa_net_on_slice(sa_net *net, sa_slice_cb cb, void *ud);
 
