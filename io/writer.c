@@ -571,8 +571,8 @@ static void writer_main(void *arg)
    * while they wait anyway, and when it lags the batches' back-pressure
    * lets it catch up. CUBA N = 64000 with 2 threads on 2 cores, four
    * rounds of 11-15 interleaved runs: 0.321 -> 0.289, 0.381 -> 0.332
-   * (+19), 0.369 -> 0.359, 0.359 -> 0.315 s; 1 thread unchanged (0.392
-   * -> 0.385); the same spikes in the file. */
+   * (that round at +19), 0.369 -> 0.359, 0.359 -> 0.315 s; 1 thread
+   * unchanged (0.392 -> 0.385); the same spikes in the file. */
   errno = 0;
   int pri = getpriority(PRIO_PROCESS, 0);
   if (errno == 0)
