@@ -505,15 +505,18 @@ static inline void cells_first(const double *r, const uint32_t *target,
     }                                                                       \
   } while (0)
 
+/* Asks for the cache lines of source src's targets in part pt (its row
+ * bounds asked for earlier). */
+static inline void targets_ahead(const part *pt, uint32_t src) {
+  for (uint64_t q = pt->row[src], e = pt->row[src + 1]; q < e; q += 16)
+    __builtin_prefetch(&pt->target[q]);
+}
+
 /* Before spike s's row: the row bounds of spike s + 2 and the targets of
  * spike s + 1 (sources are random, so each row starts with misses). */
 static inline void rows_ahead(const part *pt, const sa_pop *sp, size_t s) {
   if (s + 2 < sp->sp_n) __builtin_prefetch(&pt->row[sp->sp_id[s + 2]]);
-  if (s + 1 < sp->sp_n) {
-    const uint32_t nx = sp->sp_id[s + 1];
-    for (uint64_t q = pt->row[nx], e = pt->row[nx + 1]; q < e; q += 16)
-      __builtin_prefetch(&pt->target[q]);
-  }
+  if (s + 1 < sp->sp_n) targets_ahead(pt, sp->sp_id[s + 1]);
 }
 
 static inline void inbox_close(const sa_block *b, size_t slot,
@@ -643,13 +646,8 @@ static void parts_ahead(const sa_net *net, int k, int a) {
         const sa_pop *sp = net->pops[j->src];
         const part *pt = &j->parts[u];
         for (size_t s = 0; s < sp->sp_n && s < FIRST; s++) {
-          const uint32_t src = sp->sp_id[s];
-          if (pass == 0) {
-            __builtin_prefetch(&pt->row[src]);
-            continue;
-          }
-          for (uint64_t q = pt->row[src], e = pt->row[src + 1]; q < e; q += 16)
-            __builtin_prefetch(&pt->target[q]);
+          if (pass == 0) __builtin_prefetch(&pt->row[sp->sp_id[s]]);
+          else targets_ahead(pt, sp->sp_id[s]);
         }
       }
 }
@@ -947,7 +945,10 @@ int sa_net_run(sa_net *net, sa_tick nsteps, const volatile int *stop) {
     /* The last slice's spikes reach the subscribers and observers while
      * the workers run this one: the merged spikes change only in this
      * slice's B, behind its barrier, and neither reads neuron state. */
-    if (unpublished) publish(net), unpublished = 0;
+    if (unpublished) {
+      publish(net);
+      unpublished = 0;
+    }
     slice(net, 0, a, m, pend);
     net->pending = 1;
     if ((rc = atomic_load(&net->werr))) break;
