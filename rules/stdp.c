@@ -66,6 +66,17 @@
 #define PREFETCH(a) ((void)(a))
 #endif
 
+/* The row walk on 8 synapses at a time where the processor has AVX-512
+ * (row_pre_x8); elsewhere, and for fractional weight dependences, the
+ * scalar loop. */
+#if defined(__GNUC__) && defined(__x86_64__)
+#define SA_STDP_AVX512 1
+#include <immintrin.h>
+#define AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx512bw")))
+#else
+#define SA_STDP_AVX512 0
+#endif
+
 typedef struct params {
   double tau_plus, tau_minus, lambda, alpha, mu_plus, mu_minus, Wmax;
   double nearest;      /* 0 or 1, set through the "pairing" option */
@@ -144,6 +155,7 @@ typedef struct state {
   hist *h;           /* per target */
   uint32_t n_tgt;
   sa_tick horizon, next_prune;
+  int avx512;        /* the processor has AVX-512: row_pre_x8 */
 } state;
 
 static int set_option(void *vp, const char *name, const char *value,
@@ -227,6 +239,13 @@ static int create(void **out, const void *vp, const sa_syn_view *v) {
   s->horizon = llround(HORIZON_MS / v->dt);
   if (s->horizon < 1) s->horizon = 1;
   s->next_prune = s->horizon;
+#if SA_STDP_AVX512
+  __builtin_cpu_init();
+  s->avx512 = __builtin_cpu_supports("avx512f") &&
+              __builtin_cpu_supports("avx512vl") &&
+              __builtin_cpu_supports("avx512dq") &&
+              __builtin_cpu_supports("avx512bw");
+#endif
   *out = s;
   return 0;
 }
@@ -511,12 +530,292 @@ ALWAYS_INLINE void row_pre(const state *s, sa_syn_view *v, const prectx *c,
   }
 }
 
+#if SA_STDP_AVX512
+/* row_pre for 8 synapses at a time, for the additive (mul = 0) and the
+ * multiplicative (mul = 1) forms: the walk of syn() with a lane's
+ * conditions as masks. Stamps are newest first, so a lane's facilitations
+ * are the spikes with from < seen <= until, applied from the oldest to the
+ * newest, and its depression takes the first spike seen before until.
+ * Every operation is the scalar one on 8 lanes (division, multiplication,
+ * addition, compare, select; ISO C mode, so no FMA contraction): the
+ * weights are the scalar path's, bit for bit. */
+typedef struct x8c {
+  __m512i from, until, tl, none, ntab;
+  __m512d wmax, one, zero, lambda, alambda, kp, tailp, tailm, tiny;
+} x8c;
+
+AVX512 ALWAYS_INLINE x8c x8_consts(const state *s, const prectx *c) {
+  x8c k = {_mm512_set1_epi64(c->from), _mm512_set1_epi64(c->until),
+           _mm512_set1_epi64(c->tl), _mm512_set1_epi64(NO_SPIKE),
+           _mm512_set1_epi64(NTAB), _mm512_set1_pd(c->wmax),
+           _mm512_set1_pd(1.0), _mm512_setzero_pd(),
+           _mm512_set1_pd(c->lambda), _mm512_set1_pd(c->alambda),
+           _mm512_set1_pd(c->kp), _mm512_set1_pd(s->tail_plus),
+           _mm512_set1_pd(s->tail_minus), _mm512_set1_pd(0x1p-54)};
+  return k;
+}
+
+/* Where stamp i lies in a block, in quadwords (its K- is FAST further). */
+#define X8_T(i) (((i) / FAST) * 2 * FAST + (i) % FAST)
+
+/* One facilitation of x8_walk, in two halves so that the table lookups
+ * of all of a vector's facilitations are asked for before the weights'
+ * chain of divisions needs them. x8_fac_k: the lanes of fast whose spike
+ * (seen, after) is in (from, until], with K = K+ e^(-n dt / tau_plus) if
+ * the decay n is in the table (far: beyond it). */
+typedef struct x8f {
+  __m512d k;
+  __mmask8 f, far;
+} x8f;
+
+AVX512 ALWAYS_INLINE x8f x8_fac_k(const x8c *K, const prectx *c,
+                                  __mmask8 fast, __m512i seen,
+                                  __mmask8 after) {
+  x8f r = {K->zero, fast & _mm512_mask_cmple_epi64_mask(after, seen, K->until),
+           0};
+  if (!r.f) return r;
+  const __m512i n = _mm512_sub_epi64(seen, K->tl);
+  r.far = _mm512_mask_cmpge_epi64_mask(r.f, n, K->ntab);
+  r.f &= ~r.far;
+  r.k = _mm512_mul_pd(K->kp,
+                      _mm512_mask_i64gather_pd(K->zero, r.f, n, c->ep, 8));
+  return r;
+}
+
+/* x8_fac_k's facilitation applied to wv. A lane whose decay lies beyond
+ * the tables leaves fast unless fac_far's test shows the change cannot
+ * move its x. */
+AVX512 ALWAYS_INLINE void x8_fac(const x8c *K, const x8f *r, __m512d *wv,
+                                 __mmask8 *fast, int mul) {
+  if (!(r->f | r->far)) return;
+  const __m512d x = _mm512_div_pd(*wv, K->wmax);
+  /* x + lambda (1 - x)^mu k (lambda 1.0 is lambda); nw < 1 ? nw wmax :
+   * wmax is min(nw, 1) wmax, NaN included */
+  const __m512d dw = _mm512_mul_pd(
+      mul ? _mm512_mul_pd(K->lambda, _mm512_sub_pd(K->one, x)) : K->lambda,
+      r->k);
+  *wv = _mm512_mask_mul_pd(*wv, r->f,
+                           _mm512_min_pd(_mm512_add_pd(x, dw), K->one),
+                           K->wmax);
+  if (r->far) {
+    const __mmask8 ok =
+        r->far & _mm512_cmp_pd_mask(x, K->zero, _CMP_GT_OQ) &
+        _mm512_cmp_pd_mask(x, K->one, _CMP_LE_OQ) &
+        _mm512_cmp_pd_mask(
+            _mm512_mul_pd(_mm512_mul_pd(K->lambda, K->kp), K->tailp),
+            _mm512_mul_pd(x, K->tiny), _CMP_LT_OQ);
+    *wv = _mm512_mask_mul_pd(*wv, ok, x, K->wmax);   /* x <= 1 */
+    *fast &= ~(r->far & ~ok);
+  }
+}
+
+/* Spike i of the block for the lanes on: seen, after (seen > from),
+ * before (seen < until); sk and cnt of x8_walk updated. */
+AVX512 ALWAYS_INLINE void x8_spike(const x8c *K, __m512i t, __m512i d,
+                                   __mmask8 on, __m512i *seen,
+                                   __mmask8 *after, __mmask8 *before,
+                                   __m512i *sk, __m512i *cnt) {
+  const __mmask8 valid = _mm512_mask_cmpneq_epi64_mask(on, t, K->none);
+  *seen = _mm512_add_epi64(t, d);
+  *after = _mm512_mask_cmpgt_epi64_mask(valid, *seen, K->from);
+  *before = _mm512_mask_cmplt_epi64_mask(valid, *seen, K->until);
+  *sk = _mm512_mask_max_epi64(*sk, *before, *sk, *seen);
+  *cnt = _mm512_mask_add_epi64(*cnt, valid & ~*before, *cnt,
+                               _mm512_set1_epi64(1));
+}
+
+/* The walk for synapses q.. (lanes live) over their targets' blocks:
+ * the first line for all, the second for the lanes whose walk goes on
+ * (2 % of CUBA's). Stores the weights it has computed and returns the
+ * lanes left to syn() (walks that leave the block, decays beyond the
+ * tables). */
+AVX512 ALWAYS_INLINE unsigned x8_walk(const x8c *K, const prectx *c,
+                                      const sa_syn_view *v, uint64_t q,
+                                      uint64_t b, __mmask8 live,
+                                      int nearest, int mul, int dep) {
+  const uint32_t *tg = v->target;
+  const long long *rec = (const long long *)c->rec;
+  const __m512i d =
+      v->delay ? _mm512_cvtepu16_epi64(_mm_maskz_loadu_epi16(live,
+                                                             v->delay + q))
+               : _mm512_set1_epi64(v->dconst);
+  /* Block indices, in quadwords (a block is 16). */
+  const __m512i blk = _mm512_slli_epi64(
+      _mm512_cvtepu32_epi64(_mm256_maskz_loadu_epi32(live, tg + q)), 4);
+  /* The first lines' stamps, transposed from one load a lane (lanes past
+   * the row read the row's last block): t[i] holds stamp i of the 8
+   * lanes. */
+  __m512i t[NREC];
+  {
+    const recent *r[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) r[j] = &c->rec[tg[q + j < b ? q + j : b - 1]];
+    __m512i z[4];
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)   /* stamps of lanes j and j + 4 */
+      z[j] = _mm512_inserti64x4(
+          _mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[j])),
+          _mm256_load_si256((const __m256i *)r[j + 4]), 1);
+    const __m512i lo01 = _mm512_unpacklo_epi64(z[0], z[1]);
+    const __m512i hi01 = _mm512_unpackhi_epi64(z[0], z[1]);
+    const __m512i lo23 = _mm512_unpacklo_epi64(z[2], z[3]);
+    const __m512i hi23 = _mm512_unpackhi_epi64(z[2], z[3]);
+    const __m512i even = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+    const __m512i odd = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+    t[0] = _mm512_permutex2var_epi64(lo01, even, lo23);
+    t[1] = _mm512_permutex2var_epi64(hi01, even, hi23);
+    t[2] = _mm512_permutex2var_epi64(lo01, odd, lo23);
+    t[3] = _mm512_permutex2var_epi64(hi01, odd, hi23);
+  }
+  __m512i seen[NREC];
+  __mmask8 after[NREC], before[NREC];
+  /* The depression's spike, the first seen before until, is the newest
+   * of those (stamps descend): sk; the spikes ahead of it in the block
+   * are those not seen before until: cnt. */
+  __m512i sk = K->none, cnt = _mm512_setzero_si512();
+  __mmask8 any = 0;
+#pragma GCC unroll 4
+  for (int i = 0; i < FAST; i++) {
+    x8_spike(K, t[i], d, live, &seen[i], &after[i], &before[i], &sk, &cnt);
+    any |= before[i];
+  }
+  __mmask8 fast = live;
+  const __mmask8 wide = after[FAST - 1];
+  x8f fk[NREC];
+  for (int i = FAST; i < NREC; i++) fk[i] = (x8f){K->zero, 0, 0};
+  if (wide) {
+    /* The second line, for the lanes whose walk goes on (its
+     * facilitations come first: they are older). */
+#pragma GCC unroll 4
+    for (int i = FAST; i < NREC; i++) {
+      t[i] = _mm512_mask_i64gather_epi64(K->none, wide, blk, rec + X8_T(i),
+                                         8);
+      x8_spike(K, t[i], d, wide, &seen[i], &after[i], &before[i], &sk,
+               &cnt);
+      any |= before[i];
+    }
+    fast &= ~after[NREC - 1];
+  }
+  const int fac = c->tl >= 0;
+#pragma GCC unroll 8
+  for (int i = 0; i < NREC; i++)
+    if (fac && (i < FAST || wide)) fk[i] = x8_fac_k(K, c, fast, seen[i],
+                                                   after[i]);
+  const __mmask8 dm = dep ? fast & any : 0;
+  __m512d k0 = K->one, kd = K->zero;
+  __mmask8 far = 0, tab = 0;
+  if (dm) {
+    /* K- of spike cnt: X8_T(cnt) + FAST = cnt + FAST, + FAST more in the
+     * second line */
+    const __m512i ko = _mm512_add_epi64(
+        _mm512_add_epi64(cnt, _mm512_set1_epi64(FAST)),
+        _mm512_and_si512(cnt, _mm512_set1_epi64(FAST)));
+    if (!nearest)
+      k0 = _mm512_mask_i64gather_pd(K->zero, dm, _mm512_add_epi64(blk, ko),
+                                    (const double *)rec, 8);
+    const __m512i n = _mm512_sub_epi64(K->until, sk);
+    far = _mm512_mask_cmpge_epi64_mask(dm, n, K->ntab);
+    tab = dm & ~far;
+    kd = _mm512_mul_pd(k0, _mm512_mask_i64gather_pd(K->zero, tab, n, c->em,
+                                                    8));
+  }
+  /* The weights' chain: facilitations oldest first, then depression. */
+  __m512d wv = _mm512_maskz_loadu_pd(live, v->w + q);
+  if (fac) {
+    if (wide)
+#pragma GCC unroll 4
+      for (int i = NREC - 1; i >= FAST; i--) x8_fac(K, &fk[i], &wv, &fast, mul);
+#pragma GCC unroll 4
+    for (int i = FAST - 1; i >= 0; i--) x8_fac(K, &fk[i], &wv, &fast, mul);
+  }
+  if (dm) {
+    const __m512d x = _mm512_div_pd(wv, K->wmax);
+    const __m512d nw = _mm512_sub_pd(
+        x, _mm512_mul_pd(mul ? _mm512_mul_pd(K->alambda, x) : K->alambda, kd));
+    /* nw > 0 ? nw wmax : +0.0 (wmax may be negative) */
+    const __mmask8 gt = _mm512_cmp_pd_mask(nw, K->zero, _CMP_GT_OQ);
+    wv = _mm512_mask_mov_pd(wv, tab, _mm512_maskz_mul_pd(gt, nw, K->wmax));
+    if (far) {
+      /* dep_far's test */
+      const __mmask8 ok =
+          far & _mm512_cmp_pd_mask(x, K->zero, _CMP_GT_OQ) &
+          _mm512_cmp_pd_mask(x, K->one, _CMP_LE_OQ) &
+          _mm512_cmp_pd_mask(
+              _mm512_mul_pd(_mm512_mul_pd(K->alambda, k0), K->tailm),
+              _mm512_mul_pd(x, K->tiny), _CMP_LT_OQ);
+      wv = _mm512_mask_mul_pd(wv, ok, x, K->wmax);
+      fast &= ~(far & ~ok);
+    }
+  }
+  _mm512_mask_storeu_pd(v->w + q, fast, wv);
+  return live & ~fast;
+}
+
+/* How many synapses ahead the vector loop prefetches targets' blocks. */
+enum { X8_AHEAD = 2 * AHEAD };
+
+AVX512 ALWAYS_INLINE void row_pre_x8(const state *s, sa_syn_view *v,
+                                     const prectx *c, uint32_t src,
+                                     int nearest, int mul, int dep) {
+  const uint64_t a = v->row[src], b = v->row[src + 1];
+  const uint32_t *tg = v->target;
+  double *w = v->w;
+  const double mu = mul ? 1.0 : 0.0;
+  for (uint64_t q = a; q < b; q += 8) PREFETCH(&w[q]);
+  for (uint64_t q = a; q < b && q < a + X8_AHEAD; q++)
+    PREFETCH(&c->rec[tg[q]]);
+  const x8c K = x8_consts(s, c);
+  for (uint64_t q = a; q < b; q += 8) {
+    const __mmask8 live = b - q >= 8 ? 0xff : (__mmask8)((1u << (b - q)) - 1);
+    for (uint64_t r = q + X8_AHEAD; r < q + X8_AHEAD + 8 && r < b; r++)
+      PREFETCH(&c->rec[tg[r]]);
+    unsigned slow = x8_walk(&K, c, v, q, b, live, nearest, mul, dep);
+    for (; slow; slow &= slow - 1) {
+      const uint64_t r = q + (uint64_t)__builtin_ctz(slow);
+      w[r] = syn(s, tg[r], c, w[r], v->delay ? v->delay[r] : v->dconst, dep,
+                 nearest, mu, mu);
+    }
+  }
+}
+
+/* row_pre_x8 for the pairing and weight dependence; dep = 0 for
+ * bring_in (facilitation only). */
+static AVX512 NOINLINE void row_pre_avx512(const state *s, sa_syn_view *v,
+                                           const prectx *c, uint32_t src,
+                                           int nearest, int mul, int dep) {
+  if (!dep) {
+    if (mul) row_pre_x8(s, v, c, src, 0, 1, 0);
+    else row_pre_x8(s, v, c, src, 0, 0, 0);
+  } else if (nearest) {
+    if (mul) row_pre_x8(s, v, c, src, 1, 1, 1);
+    else row_pre_x8(s, v, c, src, 1, 0, 1);
+  } else {
+    if (mul) row_pre_x8(s, v, c, src, 0, 1, 1);
+    else row_pre_x8(s, v, c, src, 0, 0, 1);
+  }
+}
+
+/* Which row_pre_avx512 form fits the rule: -1 none, 0 additive, 1
+ * multiplicative. */
+static int x8_form(const state *s) {
+  if (!s->avx512) return -1;
+  if (s->p.mu_plus == 0.0 && s->p.mu_minus == 0.0) return 0;
+  if (s->p.mu_plus == 1.0 && s->p.mu_minus == 1.0) return 1;
+  return -1;
+}
+#endif
+
 static void pre(void *vs, sa_syn_view *v, sa_tick stamp, uint32_t src) {
   state *s = vs;
   const params *p = &s->p;
   const prectx c = ctx(s, v, src, stamp);
   const int add = p->mu_plus == 0.0 && p->mu_minus == 0.0;
   const int mul = p->mu_plus == 1.0 && p->mu_minus == 1.0;
+#if SA_STDP_AVX512
+  if (x8_form(s) >= 0)
+    row_pre_avx512(s, v, &c, src, p->nearest != 0.0, mul, 1);
+  else
+#endif
   /* One loop per pairing and weight dependence: no per-synapse tests of
    * the options. */
   if (p->nearest) {
@@ -539,6 +838,14 @@ static void bring_in(state *s, sa_syn_view *v, uint32_t src, sa_tick now) {
   if (s->tseen[src] >= now) return;
   if (s->tlast[src] >= 0) {
     const prectx c = ctx(s, v, src, now);
+#if SA_STDP_AVX512
+    const int form = x8_form(s);
+    if (form >= 0) {
+      row_pre_avx512(s, v, &c, src, 0, form, 0);
+      s->tseen[src] = now;
+      return;
+    }
+#endif
     for (uint64_t q = v->row[src]; q < v->row[src + 1]; q++) {
       sa_tick d = v->delay ? v->delay[q] : v->dconst;
       v->w[q] = syn_line(s, v->target[q], &c, v->w[q], d, 0, 0, -1, -1);
