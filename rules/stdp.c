@@ -539,19 +539,25 @@ ALWAYS_INLINE void row_pre(const state *s, sa_syn_view *v, const prectx *c,
  * Every operation is the scalar one on 8 lanes (division, multiplication,
  * addition, compare, select; ISO C mode, so no FMA contraction): the
  * weights are the scalar path's, bit for bit. */
+
+/* Above NO_SPIKE + any delay: a seen time that is not NO_SPIKE's. */
+#define X8_NONE (NO_SPIKE + UINT16_MAX)
+
+/* The row's constants, on 8 lanes. */
 typedef struct x8c {
-  __m512i from, until, tl, none, ntab;
+  __m512i from, until, tl, none, unseen, ntab;
   __m512d wmax, one, zero, lambda, alambda, kp, tailp, tailm, tiny;
 } x8c;
 
 AVX512 ALWAYS_INLINE x8c x8_consts(const state *s, const prectx *c) {
   x8c k = {_mm512_set1_epi64(c->from), _mm512_set1_epi64(c->until),
            _mm512_set1_epi64(c->tl), _mm512_set1_epi64(NO_SPIKE),
-           _mm512_set1_epi64(NTAB), _mm512_set1_pd(c->wmax),
-           _mm512_set1_pd(1.0), _mm512_setzero_pd(),
-           _mm512_set1_pd(c->lambda), _mm512_set1_pd(c->alambda),
-           _mm512_set1_pd(c->kp), _mm512_set1_pd(s->tail_plus),
-           _mm512_set1_pd(s->tail_minus), _mm512_set1_pd(0x1p-54)};
+           _mm512_set1_epi64(X8_NONE), _mm512_set1_epi64(NTAB),
+           _mm512_set1_pd(c->wmax), _mm512_set1_pd(1.0),
+           _mm512_setzero_pd(), _mm512_set1_pd(c->lambda),
+           _mm512_set1_pd(c->alambda), _mm512_set1_pd(c->kp),
+           _mm512_set1_pd(s->tail_plus), _mm512_set1_pd(s->tail_minus),
+           _mm512_set1_pd(0x1p-54)};
   return k;
 }
 
@@ -609,18 +615,21 @@ AVX512 ALWAYS_INLINE void x8_fac(const x8c *K, const x8f *r, __m512d *wv,
   }
 }
 
-/* Spike i of the block for the lanes on: seen, after (seen > from),
- * before (seen < until); sk and cnt of x8_walk updated. */
+/* Spike i of the block (stamp t; NO_SPIKE past the history's end) for
+ * the lanes on: seen, and after (seen > from; never for NO_SPIKE); sk,
+ * the newest seen before until, and cnt, how many are seen at or after
+ * until, updated. NO_SPIKE counts as seen before until and older than any
+ * spike: it is sk only in a lane with no spike seen before until, and
+ * then sk <= X8_NONE. */
 AVX512 ALWAYS_INLINE void x8_spike(const x8c *K, __m512i t, __m512i d,
                                    __mmask8 on, __m512i *seen,
-                                   __mmask8 *after, __mmask8 *before,
-                                   __m512i *sk, __m512i *cnt) {
-  const __mmask8 valid = _mm512_mask_cmpneq_epi64_mask(on, t, K->none);
+                                   __mmask8 *after, __m512i *sk,
+                                   __m512i *cnt) {
   *seen = _mm512_add_epi64(t, d);
-  *after = _mm512_mask_cmpgt_epi64_mask(valid, *seen, K->from);
-  *before = _mm512_mask_cmplt_epi64_mask(valid, *seen, K->until);
-  *sk = _mm512_mask_max_epi64(*sk, *before, *sk, *seen);
-  *cnt = _mm512_mask_add_epi64(*cnt, valid & ~*before, *cnt,
+  *after = _mm512_mask_cmpgt_epi64_mask(on, *seen, K->from);
+  const __mmask8 before = _mm512_mask_cmplt_epi64_mask(on, *seen, K->until);
+  *sk = _mm512_mask_max_epi64(*sk, before, *sk, *seen);
+  *cnt = _mm512_mask_add_epi64(*cnt, on & ~before, *cnt,
                                _mm512_set1_epi64(1));
 }
 
@@ -668,17 +677,14 @@ AVX512 ALWAYS_INLINE unsigned x8_walk(const x8c *K, const prectx *c,
     t[3] = _mm512_permutex2var_epi64(hi01, odd, hi23);
   }
   __m512i seen[NREC];
-  __mmask8 after[NREC], before[NREC];
+  __mmask8 after[NREC];
   /* The depression's spike, the first seen before until, is the newest
    * of those (stamps descend): sk; the spikes ahead of it in the block
    * are those not seen before until: cnt. */
   __m512i sk = K->none, cnt = _mm512_setzero_si512();
-  __mmask8 any = 0;
 #pragma GCC unroll 4
-  for (int i = 0; i < FAST; i++) {
-    x8_spike(K, t[i], d, live, &seen[i], &after[i], &before[i], &sk, &cnt);
-    any |= before[i];
-  }
+  for (int i = 0; i < FAST; i++)
+    x8_spike(K, t[i], d, live, &seen[i], &after[i], &sk, &cnt);
   __mmask8 fast = live;
   const __mmask8 wide = after[FAST - 1];
   x8f fk[NREC];
@@ -690,9 +696,7 @@ AVX512 ALWAYS_INLINE unsigned x8_walk(const x8c *K, const prectx *c,
     for (int i = FAST; i < NREC; i++) {
       t[i] = _mm512_mask_i64gather_epi64(K->none, wide, blk, rec + X8_T(i),
                                          8);
-      x8_spike(K, t[i], d, wide, &seen[i], &after[i], &before[i], &sk,
-               &cnt);
-      any |= before[i];
+      x8_spike(K, t[i], d, wide, &seen[i], &after[i], &sk, &cnt);
     }
     fast &= ~after[NREC - 1];
   }
@@ -701,7 +705,8 @@ AVX512 ALWAYS_INLINE unsigned x8_walk(const x8c *K, const prectx *c,
   for (int i = 0; i < NREC; i++)
     if (fac && (i < FAST || wide)) fk[i] = x8_fac_k(K, c, fast, seen[i],
                                                    after[i]);
-  const __mmask8 dm = dep ? fast & any : 0;
+  const __mmask8 dm =
+      dep ? _mm512_mask_cmpgt_epi64_mask(fast, sk, K->unseen) : 0;
   __m512d k0 = K->one, kd = K->zero;
   __mmask8 far = 0, tab = 0;
   if (dm) {
@@ -724,7 +729,8 @@ AVX512 ALWAYS_INLINE unsigned x8_walk(const x8c *K, const prectx *c,
   if (fac) {
     if (wide)
 #pragma GCC unroll 4
-      for (int i = NREC - 1; i >= FAST; i--) x8_fac(K, &fk[i], &wv, &fast, mul);
+      for (int i = NREC - 1; i >= FAST; i--)
+        x8_fac(K, &fk[i], &wv, &fast, mul);
 #pragma GCC unroll 4
     for (int i = FAST - 1; i >= 0; i--) x8_fac(K, &fk[i], &wv, &fast, mul);
   }

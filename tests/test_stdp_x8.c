@@ -52,7 +52,8 @@ static long run(const cfg *g) {
   const uint64_t nsyn = row[NS];
   uint32_t *tg = malloc(nsyn * sizeof *tg);
   uint16_t *dl = malloc(nsyn * sizeof *dl);
-  double *w[2] = {malloc(nsyn * sizeof(double)), malloc(nsyn * sizeof(double))};
+  double *w[2] = {malloc(nsyn * sizeof(double)),
+                  malloc(nsyn * sizeof(double))};
   params p = {0};
   for (const sa_param_desc *d = descs; d->name; d++)
     *(double *)((char *)&p + d->offset) = d->def;
@@ -135,8 +136,10 @@ END_TEST
 
 static int have_avx512(void) {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
+  return __builtin_cpu_supports("avx512f") &&
+         __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512bw");
 }
 #endif
 
