@@ -49,7 +49,10 @@
  * reads the target's newest post spikes from one prefetched block
  * (struct recent) and does, on average,
  * about one facilitation and one depression from the decay tables; the
- * loop is specialised per pairing and weight dependence. */
+ * loop is specialised per pairing and weight dependence. Where the
+ * processor has AVX-512 the walk takes 8 synapses at a time (row_pre_x8,
+ * additive and multiplicative), bit for bit the scalar walk's weights
+ * (tests/test_stdp_x8.c); bench/stdp_walk.c times the two. */
 #include "sa_rule.h"
 #include <math.h>
 #include <stdio.h>
