@@ -2,30 +2,14 @@
  * and scalar, on a projection like CUBA's exc -> exc (3200 sources and
  * targets, 64 random targets a source, one delay, every neuron firing at
  * 5.6 Hz, bench/plastic's additive rule), in nanoseconds per synapse of
- * the rows walked. The rule's source is compiled in, so the walk can be
- * chosen; no network, no delivery. bench/plastic builds and runs it.
- *   cc -O2 -std=c11 -D_DEFAULT_SOURCE -I. -Isim -Imodels -Irules \
+ * the rows walked. The rule's source is compiled in (tests/stdp_solo.h),
+ * so the walk can be chosen; no network, no delivery. bench/plastic
+ * builds and runs it.
+ *   cc -O3 -std=c11 -D_DEFAULT_SOURCE -I. -Isim -Imodels -Irules \
  *      bench/stdp_walk.c -lm -o /tmp/stdp_walk && /tmp/stdp_walk
  * SPDX-License-Identifier: MIT */
-#include "../rules/stdp.c"
+#include "../tests/stdp_solo.h"
 #include <time.h>
-
-/* The checkpoint calls stdp.c refers to; not used here. */
-int sa__ck_put(const sa_ckpt *ck, const char *prefix, const char *name,
-               int type, const void *data, size_t n) {
-  (void)ck, (void)prefix, (void)name, (void)type, (void)data, (void)n;
-  return SA_EINVAL;
-}
-int sa__ck_get(const sa_ckpt *ck, const char *prefix, const char *name,
-               int type, void *data, size_t n) {
-  (void)ck, (void)prefix, (void)name, (void)type, (void)data, (void)n;
-  return SA_EINVAL;
-}
-long long sa__ck_len(const sa_ckpt *ck, const char *prefix,
-                     const char *name) {
-  (void)ck, (void)prefix, (void)name;
-  return -1;
-}
 
 static double now_s(void) {
   struct timespec t;
@@ -33,26 +17,18 @@ static double now_s(void) {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static uint64_t rng = 88172645463325252ull;
-static double urand(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (double)(rng >> 11) * 0x1p-53;
-}
-
 enum { NS = 3200, NT = 3200, K = 64, TICKS = 200000 };   /* 20 s */
 
 /* ns per synapse of the pre-spike walks, with the vector walk if simd
  * (and the processor has it); *sum: the weights' sum, to compare. */
 static double walk(int simd, double *sum, int *used) {
-  rng = 88172645463325252ull;
+  solo_rng = 88172645463325252ull;   /* the same trains for both */
   uint64_t *row = malloc((NS + 1) * sizeof *row);
   uint32_t *tg = malloc((size_t)NS * K * sizeof *tg);
   double *w = malloc((size_t)NS * K * sizeof *w);
   for (int i = 0; i <= NS; i++) row[i] = (uint64_t)i * K;
   for (int q = 0; q < NS * K; q++) {
-    tg[q] = (uint32_t)(urand() * NT);
+    tg[q] = (uint32_t)(solo_urand() * NT);
     w[q] = 20.25;
   }
   sa_syn_view v = {.n_src = NS, .n_tgt = NT, .nsyn = (uint64_t)NS * K,
@@ -78,13 +54,13 @@ static double walk(int simd, double *sum, int *used) {
   for (sa_tick t = 1; t <= TICKS; t++) {
     size_t n = 0, m = 0;
     for (uint32_t j = 0; j < NT; j++)
-      if (urand() < rate) {
+      if (solo_urand() < rate) {
         stamp[n] = t;
         id[n++] = j;
       }
     if (post(vs, &v, stamp, id, n)) exit(1);
     for (uint32_t i = 0; i < NS; i++)
-      if (urand() < rate) src[m++] = i;
+      if (solo_urand() < rate) src[m++] = i;
     double t0 = now_s();
     for (size_t i = 0; i < m; i++) pre(vs, &v, t, src[i]);
     t_pre += now_s() - t0;

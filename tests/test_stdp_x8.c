@@ -3,37 +3,14 @@
  * short and long walks, decays beyond the tables, silent sources brought
  * in, rows that are not a multiple of 8, per-synapse delays, inhibitory
  * weights, both pairings, additive and multiplicative. The rule's source
- * is compiled into this test so that the two paths can be chosen; on a
- * processor without AVX-512 there is nothing to compare (skipped, 77).
+ * is compiled into this test (stdp_solo.h) so that the walk can be
+ * chosen; on a processor without AVX-512 there is nothing to compare
+ * (skipped, 77).
  * SPDX-License-Identifier: MIT */
-#include "../rules/stdp.c"
+#include "stdp_solo.h"
 #include <check.h>
 
 #if SA_STDP_AVX512
-
-/* The checkpoint calls stdp.c refers to; unused here. */
-int sa__ck_put(const sa_ckpt *ck, const char *pre, const char *name, int type,
-               const void *data, size_t n) {
-  (void)ck, (void)pre, (void)name, (void)type, (void)data, (void)n;
-  return SA_EINVAL;
-}
-int sa__ck_get(const sa_ckpt *ck, const char *pre, const char *name, int type,
-               void *data, size_t n) {
-  (void)ck, (void)pre, (void)name, (void)type, (void)data, (void)n;
-  return SA_EINVAL;
-}
-long long sa__ck_len(const sa_ckpt *ck, const char *pre, const char *name) {
-  (void)ck, (void)pre, (void)name;
-  return -1;
-}
-
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static double urand(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return (double)(rng >> 11) * 0x1p-53;
-}
 
 typedef struct cfg {
   double mu, sign, pre_hz, post_hz;
@@ -48,7 +25,7 @@ static long run(const cfg *g) {
   uint64_t row[NS + 1];
   row[0] = 0;
   for (int i = 0; i < NS; i++)   /* 0 to 40 synapses: tails of every size */
-    row[i + 1] = row[i] + (uint64_t)(urand() * 41);
+    row[i + 1] = row[i] + (uint64_t)(solo_urand() * 41);
   const uint64_t nsyn = row[NS];
   uint32_t *tg = malloc(nsyn * sizeof *tg);
   uint16_t *dl = malloc(nsyn * sizeof *dl);
@@ -65,9 +42,9 @@ static long run(const cfg *g) {
   p.mu_plus = p.mu_minus = g->mu;
   p.nearest = g->nearest;
   for (uint64_t q = 0; q < nsyn; q++) {
-    tg[q] = (uint32_t)(urand() * NT);
-    dl[q] = (uint16_t)(1 + urand() * 40);
-    double u = urand();   /* on the bounds too */
+    tg[q] = (uint32_t)(solo_urand() * NT);
+    dl[q] = (uint16_t)(1 + solo_urand() * 40);
+    double u = solo_urand();   /* on the bounds too */
     w[0][q] = w[1][q] = g->sign * p.Wmax * (u < 0.05 ? 0 : u > 0.95 ? 1 : u);
   }
   sa_syn_view v[2];
@@ -92,7 +69,7 @@ static long run(const cfg *g) {
     size_t n = 0;
     for (sa_tick t = now - SLICE + 1; t <= now; t++)
       for (uint32_t j = 0; j < NT; j++)
-        if (urand() < g->post_hz * f * (1.0 + j % 5) * 1e-4) {
+        if (solo_urand() < g->post_hz * f * (1.0 + j % 5) * 1e-4) {
           stamp[n] = t;
           id[n++] = j;
         }
@@ -100,7 +77,7 @@ static long run(const cfg *g) {
       if (post(st[k], &v[k], stamp, id, n)) ck_abort_msg("post: no memory");
     for (sa_tick t = now - SLICE + 1; t <= now; t++)
       for (uint32_t i = 0; i < NS; i++) {
-        if (!(urand() < g->pre_hz * (epoch == 1 ? 1.0 : f) * 1e-4)) continue;
+        if (!(solo_urand() < g->pre_hz * (epoch == 1 ? 1.0 : f) * 1e-4)) continue;
         for (int k = 0; k < 2; k++) pre(st[k], &v[k], t, i);
         events += (long)(row[i + 1] - row[i]);
         for (uint64_t q = row[i]; q < row[i + 1]; q++)
