@@ -760,8 +760,10 @@ AVX512 ALWAYS_INLINE unsigned x8_walk(const x8c *K, const prectx *c,
   return live & ~fast;
 }
 
-/* How many synapses ahead the vector loop prefetches targets' blocks. */
-enum { X8_AHEAD = 2 * AHEAD };
+/* How many synapses ahead the vector loop prefetches targets' blocks;
+ * the shortest row it walks (bench/stdp_walk.c with rows of K synapses:
+ * the scalar walk is faster up to K = 6, the 8-lane one from K = 8). */
+enum { X8_AHEAD = 2 * AHEAD, X8_MIN_ROW = 8 };
 
 AVX512 ALWAYS_INLINE void row_pre_x8(const state *s, sa_syn_view *v,
                                      const prectx *c, uint32_t src,
@@ -821,7 +823,7 @@ static void pre(void *vs, sa_syn_view *v, sa_tick stamp, uint32_t src) {
   const int add = p->mu_plus == 0.0 && p->mu_minus == 0.0;
   const int mul = p->mu_plus == 1.0 && p->mu_minus == 1.0;
 #if SA_STDP_AVX512
-  if (x8_form(s) >= 0)
+  if (x8_form(s) >= 0 && v->row[src + 1] - v->row[src] >= X8_MIN_ROW)
     row_pre_avx512(s, v, &c, src, p->nearest != 0.0, mul, 1);
   else
 #endif
@@ -849,7 +851,7 @@ static void bring_in(state *s, sa_syn_view *v, uint32_t src, sa_tick now) {
     const prectx c = ctx(s, v, src, now);
 #if SA_STDP_AVX512
     const int form = x8_form(s);
-    if (form >= 0) {
+    if (form >= 0 && v->row[src + 1] - v->row[src] >= X8_MIN_ROW) {
       row_pre_avx512(s, v, &c, src, 0, form, 0);
       s->tseen[src] = now;
       return;
