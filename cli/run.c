@@ -420,7 +420,7 @@ static int run_main(int argc, char **argv, int resume) {
     if (o.ck_every > 0 && ck.every < 1) ck.every = 1;
     ck.next = sa_net_now(net) + ck.every;
     ck.meta = (sa_ckmeta){sa_config_text(cfg), sa_config_path(cfg), seed,
-                          sa_net_threads(net), sa_net_dt(net), duration, 0};
+                          o.threads, sa_net_dt(net), duration, 0};
   }
   int run_rc = ready_rc ? ready_rc
                : (!o.ckpt || cfg)

@@ -184,7 +184,18 @@ int sa_net_save(sa_net *net, const sa_ckpt *ck) {
 
 int sa_net_load(sa_net *net, const sa_ckpt *ck) {
   int rc = 0;
-  if (!net->frozen && (rc = sa_net_run(net, 0, NULL))) return rc;
+  if (!net->frozen) {
+    /* The checkpoint's blocks, which freeze() may have made fewer than
+     * the threads asked for (and earlier versions did not). */
+    long long len = ck->len(ck->ud, "net/shape");
+    uint64_t *sh = len >= 3 ? malloc((size_t)len * sizeof *sh) : NULL;
+    if (sh && !ck->get(ck->ud, "net/shape", SA_CK_U64, sh, (size_t)len) &&
+        sh[2] >= 1 && sh[2] <= (uint64_t)net->threads_asked)
+      net->threads = (int)sh[2];
+    free(sh);
+    net->keep_threads = 1;
+    if ((rc = sa_net_run(net, 0, NULL))) return rc;
+  }
   uint64_t *mine, *theirs = NULL, seed;
   size_t n;
   if ((rc = shape(net, &mine, &n))) return rc;

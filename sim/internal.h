@@ -111,7 +111,10 @@ struct sa_net {
   double dt;
   uint64_t seed;
   sa_tick now;
-  int threads;
+  /* Blocks (and at most as many worker threads): the count asked for,
+   * until freeze() lowers it to what a slice's work pays for (kept as
+   * asked when a checkpoint is to be loaded: keep_threads). */
+  int threads, threads_asked, keep_threads;
   int prepared, frozen;
   sa_pop **pops;
   int npops;

@@ -33,7 +33,7 @@ int sa_net_create(sa_net **out, double dt, uint64_t seed) {
   if (!net) return SA_ENOMEM;
   net->dt = dt;
   net->seed = seed;
-  net->threads = 1;
+  net->threads = net->threads_asked = 1;
   sa__dist_attach(net);   /* rank and rank count (sim/mpi.c) */
   *out = net;
   return 0;
@@ -83,10 +83,10 @@ int sa_net_set_threads(sa_net *net, int n) {
   if (n < 1 || n > 1024)
     return sa__seterr(net, SA_EINVAL, "threads must be in 1 ... 1024, not %d",
                       n);
-  if (net->frozen && n != net->threads)
+  if (net->frozen && n != net->threads_asked)
     return sa__seterr(net, SA_EBUSY,
                       "the thread count is fixed once the network has run");
-  net->threads = n;
+  net->threads = net->threads_asked = n;
   return 0;
 }
 

@@ -82,9 +82,12 @@ void sa_net_destroy(sa_net *net);
  * the network. */
 const char *sa_net_errmsg(const sa_net *net);
 
-/* Worker threads for the runs (default 1). Results are bit-identical for
- * every thread count. Set it before the first run. Fails with: SA_EINVAL
- * (n < 1 or n > 1024), SA_EBUSY (after the first run). */
+/* Worker threads for the runs (default 1), at most: the first run splits
+ * the network into n blocks, or fewer when a slice's work does not pay
+ * for n (sa_net_threads then says how many). Results are bit-identical
+ * for every thread count. Set it before the first run. Fails with:
+ * SA_EINVAL (n < 1 or n > 1024), SA_EBUSY (another n after the first
+ * run). */
 int sa_net_set_threads(sa_net *net, int n);
 
 /* Add a population of n nodes of a registered model ("lif_delta",
@@ -215,11 +218,14 @@ typedef struct sa_ckpt {
  * run yet), SA_ENOTSUP (a model or rule that cannot be saved), or the
  * storage's error. */
 int sa_net_save(sa_net *net, const sa_ckpt *ck);
-/* Load into a network built from the same file, seed and thread count and
- * run for 0 steps; afterwards it continues exactly as the saved one would
- * have. Fails with: SA_EINVAL (shapes differ: another network), SA_ENOTSUP,
- * SA_EIO (storage). */
+/* Load into a network built from the same file, seed and thread count,
+ * not yet run (it takes the checkpoint's blocks) or run for 0 steps (its
+ * blocks must then be the checkpoint's); afterwards it continues exactly
+ * as the saved one would have. Fails with: SA_EINVAL (shapes differ:
+ * another network), SA_ENOTSUP, SA_EIO (storage). */
 int sa_net_load(sa_net *net, const sa_ckpt *ck);
+/* The blocks (and most threads) of a network that has run; before, the
+ * threads asked for. */
 int sa_net_threads(const sa_net *net);
 
 /* Source and target population of a projection. */

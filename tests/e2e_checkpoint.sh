@@ -123,6 +123,31 @@ else
   echo "SKIP (old checkpoint layout): h5py not installed"
 fi
 
+# Without the forced pool this network is too small for two blocks, so
+# --threads 2 makes one (sim/run.c, threads_that_pay); its checkpoint
+# resumes (with --threads 2 as asked, or without), and the checkpoint above
+# (two blocks, as every one of earlier versions) resumes without the pool
+# forced as well: the blocks come from the checkpoint.
+np="env -u SYNALIGN_POOL"
+$np "$bin" run "$net" -o "$tmp/s1.h5" --duration 630 --threads 2 \
+  --checkpoint "$tmp/sck.h5" --quiet || bad "one block: first part"
+$np "$bin" resume "$tmp/sck.h5" -o "$tmp/s2.h5" --duration 1000 --threads 2 \
+  --quiet || bad "one block: resume exited $?"
+$np "$bin" resume "$tmp/ck.h5" -o "$tmp/s3.h5" --duration 1000 --quiet ||
+  bad "two blocks, pool not forced: resume exited $?"
+for ds in /spikes/in/timestamps /spikes/out/timestamps /spikes/out/node_ids; do
+  dump "$tmp/full.h5" $ds >"$tmp/f.bin"
+  { dump "$tmp/s1.h5" $ds; dump "$tmp/s2.h5" $ds; } >"$tmp/s12.bin"
+  [ -s "$tmp/f.bin" ] && cmp -s "$tmp/f.bin" "$tmp/s12.bin" && ok ||
+    bad "$ds: one block, run + resume differs from one run"
+  dump "$tmp/b.h5" $ds >"$tmp/b.bin"
+  dump "$tmp/s3.h5" $ds >"$tmp/s3.bin"
+  [ -s "$tmp/b.bin" ] && cmp -s "$tmp/b.bin" "$tmp/s3.bin" && ok ||
+    bad "$ds: two blocks resumed without the pool forced differ"
+done
+"$bin" weights "$tmp/s2.h5" in_out --csv >"$tmp/ws.csv"
+cmp -s "$tmp/wf.csv" "$tmp/ws.csv" && ok || bad "one block: weights differ"
+
 # Refusals: another thread count, a seed, a file that is no checkpoint.
 "$bin" resume "$tmp/ck.h5" -o "$tmp/x.h5" --threads 3 2>"$tmp/e" ; rc=$?
 [ $rc -eq 2 ] && grep -q "same count" "$tmp/e" && [ ! -e "$tmp/x.h5" ] && ok ||
