@@ -14,21 +14,25 @@ bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 export SYNALIGN_POOL=alternate
 net="$src/tests/data/stdp_small.json"
 dump() { h5dump -d "$2" -b LE -o "$tmp/raw" "$1" >/dev/null 2>&1 && cat "$tmp/raw"; }
+# same WHAT REF FILE...: every spike dataset of REF is those of the FILEs
+# one after the other (a run and its resumes), or fail WHAT.
+same() {
+  local what=$1 ref=$2 ds f
+  shift 2
+  for ds in /spikes/{in,out}/{timestamps,node_ids}; do
+    dump "$ref" $ds >"$tmp/ref.bin"
+    for f in "$@"; do dump "$f" $ds; done >"$tmp/got.bin"
+    [ -s "$tmp/ref.bin" ] && cmp -s "$tmp/ref.bin" "$tmp/got.bin" && ok ||
+      bad "$ds: $what"
+  done
+}
 
 "$bin" run "$net" -o "$tmp/full.h5" --threads 2 --quiet || bad "full run"
 "$bin" run "$net" -o "$tmp/a.h5" --duration 630 --threads 2 \
   --checkpoint "$tmp/ck.h5" --checkpoint-every 250 --quiet || bad "first part"
 "$bin" resume "$tmp/ck.h5" -o "$tmp/b.h5" --duration 1000 --quiet ||
   bad "resume exited $?"
-for pop in in out; do
-  for ds in timestamps node_ids; do
-    dump "$tmp/full.h5" /spikes/$pop/$ds >"$tmp/f.bin"
-    { dump "$tmp/a.h5" /spikes/$pop/$ds; dump "$tmp/b.h5" /spikes/$pop/$ds; } \
-      >"$tmp/ab.bin"
-    [ -s "$tmp/f.bin" ] && cmp -s "$tmp/f.bin" "$tmp/ab.bin" && ok ||
-      bad "$pop/$ds: run + resume differs from one run"
-  done
-done
+same "run + resume differs from one run" "$tmp/full.h5" "$tmp/a.h5" "$tmp/b.h5"
 "$bin" weights "$tmp/full.h5" in_out --csv >"$tmp/wf.csv"
 "$bin" weights "$tmp/b.h5" in_out --csv >"$tmp/wb.csv"
 cmp -s "$tmp/wf.csv" "$tmp/wb.csv" && ok || bad "final weights differ"
@@ -111,12 +115,7 @@ with h5py.File(sys.argv[1], "r+") as f:
 PY
   "$bin" resume "$tmp/old.h5" -o "$tmp/c.h5" --duration 1000 --quiet ||
     bad "resume of the old layout exited $?"
-  for ds in /spikes/in/timestamps /spikes/out/timestamps /spikes/out/node_ids; do
-    dump "$tmp/b.h5" $ds >"$tmp/b.bin"
-    dump "$tmp/c.h5" $ds >"$tmp/c.bin"
-    [ -s "$tmp/b.bin" ] && cmp -s "$tmp/b.bin" "$tmp/c.bin" && ok ||
-      bad "$ds: the old layout's resume differs"
-  done
+  same "the old layout's resume differs" "$tmp/b.h5" "$tmp/c.h5"
   "$bin" weights "$tmp/c.h5" in_out --csv >"$tmp/wc.csv"
   cmp -s "$tmp/wb.csv" "$tmp/wc.csv" && ok || bad "old layout: weights differ"
 else
@@ -135,16 +134,10 @@ $np "$bin" resume "$tmp/sck.h5" -o "$tmp/s2.h5" --duration 1000 --threads 2 \
   --quiet || bad "one block: resume exited $?"
 $np "$bin" resume "$tmp/ck.h5" -o "$tmp/s3.h5" --duration 1000 --quiet ||
   bad "two blocks, pool not forced: resume exited $?"
-for ds in /spikes/in/timestamps /spikes/out/timestamps /spikes/out/node_ids; do
-  dump "$tmp/full.h5" $ds >"$tmp/f.bin"
-  { dump "$tmp/s1.h5" $ds; dump "$tmp/s2.h5" $ds; } >"$tmp/s12.bin"
-  [ -s "$tmp/f.bin" ] && cmp -s "$tmp/f.bin" "$tmp/s12.bin" && ok ||
-    bad "$ds: one block, run + resume differs from one run"
-  dump "$tmp/b.h5" $ds >"$tmp/b.bin"
-  dump "$tmp/s3.h5" $ds >"$tmp/s3.bin"
-  [ -s "$tmp/b.bin" ] && cmp -s "$tmp/b.bin" "$tmp/s3.bin" && ok ||
-    bad "$ds: two blocks resumed without the pool forced differ"
-done
+same "one block: run + resume differs from one run" "$tmp/full.h5" \
+  "$tmp/s1.h5" "$tmp/s2.h5"
+same "two blocks resumed without the pool forced differ" "$tmp/b.h5" \
+  "$tmp/s3.h5"
 "$bin" weights "$tmp/s2.h5" in_out --csv >"$tmp/ws.csv"
 cmp -s "$tmp/wf.csv" "$tmp/ws.csv" && ok || bad "one block: weights differ"
 
