@@ -183,35 +183,36 @@ int sa_net_save(sa_net *net, const sa_ckpt *ck) {
 }
 
 int sa_net_load(sa_net *net, const sa_ckpt *ck) {
+  /* The checkpoint's shape first: a network not yet run takes its blocks,
+   * which freeze() may have made fewer than the threads asked for (and
+   * earlier versions did not). */
+  long long len = ck->len(ck->ud, "net/shape");
+  uint64_t *theirs = NULL, *mine, seed;
+  if (len > 3 && !(theirs = malloc((size_t)len * sizeof *theirs)))
+    return SA_ENOMEM;
+  const int got = theirs && !ck->get(ck->ud, "net/shape", SA_CK_U64, theirs,
+                                     (size_t)len);
   int rc = 0;
   if (!net->frozen) {
-    /* The checkpoint's blocks, which freeze() may have made fewer than
-     * the threads asked for (and earlier versions did not). */
-    long long len = ck->len(ck->ud, "net/shape");
-    uint64_t *sh = len >= 3 ? malloc((size_t)len * sizeof *sh) : NULL;
-    if (sh && !ck->get(ck->ud, "net/shape", SA_CK_U64, sh, (size_t)len) &&
-        sh[2] >= 1 && sh[2] <= (uint64_t)net->threads_asked)
-      net->threads = (int)sh[2];
-    free(sh);
+    if (got && theirs[2] >= 1 && theirs[2] <= (uint64_t)net->threads_asked)
+      net->threads = (int)theirs[2];
     net->keep_threads = 1;
-    if ((rc = sa_net_run(net, 0, NULL))) return rc;
+    rc = sa_net_run(net, 0, NULL);
   }
-  uint64_t *mine, *theirs = NULL, seed;
   size_t n;
-  if ((rc = shape(net, &mine, &n))) return rc;
-  theirs = malloc(n * sizeof *theirs);
-  if (!theirs) rc = SA_ENOMEM;
-  int same = !rc && ck->len(ck->ud, "net/shape") == (long long)n &&
-             !ck->get(ck->ud, "net/shape", SA_CK_U64, theirs, n);
+  if (rc || (rc = shape(net, &mine, &n))) {
+    free(theirs);
+    return rc;
+  }
+  int same = got && len == (long long)n;
   /* The ring's rows (shape[3]) may be one more (ring()). */
   int rows = net->nslots;
   if (same && theirs[3] == mine[3] + 1) {
     rows = net->nslots + 1;
     theirs[3] = mine[3];
   }
-  if (!rc && (!same || memcmp(mine, theirs, n * sizeof *mine) ||
-              ck->get(ck->ud, "net/seed", SA_CK_U64, &seed, 1) ||
-              seed != net->seed))
+  if (!same || memcmp(mine, theirs, n * sizeof *mine) ||
+      ck->get(ck->ud, "net/seed", SA_CK_U64, &seed, 1) || seed != net->seed)
     rc = sa__seterr(net, SA_EINVAL,
                     "the checkpoint is of another network (sizes, thread "
                     "count or seed differ)");

@@ -767,34 +767,37 @@ enum { POOL_MIN_WORK = 4096, POOL_ON = 1, POOL_ALTERNATE = 2, ALTERNATE = 3 };
 #define WARM_NS 10000000LL
 #define SPIN_NS 100000LL
 
-static int pool_pays(const sa_net *net) {
-  if (net->tune.force) return 1;
+/* SYNALIGN_POOL: POOL_ON, POOL_ALTERNATE or 0. */
+static int pool_forced(void) {
+  const char *env = getenv("SYNALIGN_POOL");
+  if (env && !strcmp(env, "on")) return POOL_ON;
+  if (env && !strcmp(env, "alternate")) return POOL_ALTERNATE;
+  return 0;
+}
+
+/* How many threads a slice's node-ticks (neurons of a rank x min_delay,
+ * the same on every rank) pay for: POOL_MIN_WORK each, at least one. */
+static long long threads_paid(const sa_net *net) {
   long long work = 0;
-  for (int i = 0; i < net->npops; i++) {
-    const sa_pop *p = net->pops[i];
-    if (p->blk) work += p->blk[net->threads - 1].hi - p->blk[0].lo;
-  }
-  return work * net->min_delay >= (long long)POOL_MIN_WORK * net->threads;
+  for (int i = 0; i < net->npops; i++)
+    if (net->pops[i]->vt->kind == SA_MODEL_NEURON) work += net->pops[i]->n;
+  const long long t = work / net->nranks * net->min_delay / POOL_MIN_WORK;
+  return t < 1 ? 1 : t;
+}
+
+static int pool_pays(const sa_net *net) {
+  return net->tune.force || threads_paid(net) >= net->threads;
 }
 
 /* The blocks freeze() makes: as many as threads were asked for, but no
- * more than a slice's node-ticks pay for (POOL_MIN_WORK each, as
- * pool_pays; the same on every rank), unless SYNALIGN_POOL forces the
- * pool. Fewer blocks cost nothing in results (they do not depend on the
- * blocks) and save each block's share of every row start: CUBA N = 4000
- * with --threads 2 ran two blocks on thread 0 alone, 0.022 s per
- * simulated s against 0.019 with one. */
+ * more than a slice's work pays for (threads_paid), unless SYNALIGN_POOL
+ * forces the pool. Fewer blocks cost nothing in results (they do not
+ * depend on the blocks) and save each block's share of every row start:
+ * CUBA N = 4000 with --threads 2 ran two blocks on thread 0 alone, 0.022
+ * s per simulated s against 0.019 with one. */
 static int threads_that_pay(const sa_net *net) {
-  const char *env = getenv("SYNALIGN_POOL");
-  if (env && (!strcmp(env, "on") || !strcmp(env, "alternate")))
-    return net->threads;
-  long long work = 0;   /* node-ticks a slice, on each rank */
-  for (int i = 0; i < net->npops; i++)
-    if (net->pops[i]->vt->kind == SA_MODEL_NEURON)
-      work += net->pops[i]->n;
-  work = work / net->nranks * net->min_delay;
-  long long t = work / POOL_MIN_WORK;
-  return t < 1 ? 1 : t < net->threads ? (int)t : net->threads;
+  const long long t = threads_paid(net);
+  return pool_forced() || t >= net->threads ? net->threads : (int)t;
 }
 
 /* Spinning threads yield the core while the machine has more runnable
@@ -849,13 +852,11 @@ static int pool_start(sa_net *net) {
   net->active = 1;
   net->fence = 0;
   for (int i = 0; i < net->nprojs; i++) net->fence |= net->projs[i].nrules;
-  const char *env = getenv("SYNALIGN_POOL");
   /* The first window holds the pool: work enough for it to pay makes it
    * the likelier winner, and a probe of thread 0 alone at the start cost
    * 3 % of a 1 s run (N = 64000, 2 threads). */
-  net->tune = (sa_tune){.len = HOLD_NS, .hold = HOLD_NS, .skip = WARM_NS};
-  if (env && !strcmp(env, "on")) net->tune.force = POOL_ON;
-  if (env && !strcmp(env, "alternate")) net->tune.force = POOL_ALTERNATE;
+  net->tune = (sa_tune){.len = HOLD_NS, .hold = HOLD_NS, .skip = WARM_NS,
+                        .force = pool_forced()};
   if (T == 1 || !pool_pays(net)) return 0;
   atomic_init(&net->bar.count, 0);
   atomic_init(&net->bar.sense, 0);
