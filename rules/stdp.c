@@ -806,10 +806,11 @@ static AVX512 NOINLINE void row_pre_avx512(const state *s, sa_syn_view *v,
   }
 }
 
-/* Which row_pre_avx512 form fits the rule: -1 none, 0 additive, 1
- * multiplicative. */
-static int x8_form(const state *s) {
-  if (!s->avx512) return -1;
+/* The form row_pre_avx512 walks src's row in, 0 additive or 1
+ * multiplicative, or -1: the scalar walk (no AVX-512, another weight
+ * dependence, a row under X8_MIN_ROW). */
+static int x8_row(const state *s, const sa_syn_view *v, uint32_t src) {
+  if (!s->avx512 || v->row[src + 1] - v->row[src] < X8_MIN_ROW) return -1;
   if (s->p.mu_plus == 0.0 && s->p.mu_minus == 0.0) return 0;
   if (s->p.mu_plus == 1.0 && s->p.mu_minus == 1.0) return 1;
   return -1;
@@ -823,8 +824,9 @@ static void pre(void *vs, sa_syn_view *v, sa_tick stamp, uint32_t src) {
   const int add = p->mu_plus == 0.0 && p->mu_minus == 0.0;
   const int mul = p->mu_plus == 1.0 && p->mu_minus == 1.0;
 #if SA_STDP_AVX512
-  if (x8_form(s) >= 0 && v->row[src + 1] - v->row[src] >= X8_MIN_ROW)
-    row_pre_avx512(s, v, &c, src, p->nearest != 0.0, mul, 1);
+  const int form = x8_row(s, v, src);
+  if (form >= 0)
+    row_pre_avx512(s, v, &c, src, p->nearest != 0.0, form, 1);
   else
 #endif
   /* One loop per pairing and weight dependence: no per-synapse tests of
@@ -850,12 +852,10 @@ static void bring_in(state *s, sa_syn_view *v, uint32_t src, sa_tick now) {
   if (s->tlast[src] >= 0) {
     const prectx c = ctx(s, v, src, now);
 #if SA_STDP_AVX512
-    const int form = x8_form(s);
-    if (form >= 0 && v->row[src + 1] - v->row[src] >= X8_MIN_ROW) {
+    const int form = x8_row(s, v, src);
+    if (form >= 0)
       row_pre_avx512(s, v, &c, src, 0, form, 0);
-      s->tseen[src] = now;
-      return;
-    }
+    else
 #endif
     for (uint64_t q = v->row[src]; q < v->row[src + 1]; q++) {
       sa_tick d = v->delay ? v->delay[q] : v->dconst;
